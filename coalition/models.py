@@ -1,0 +1,389 @@
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlsplit, urlunsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from publicsuffixlist import PublicSuffixList
+
+_psl = PublicSuffixList()
+
+STATEMENT_MAX_LENGTH = 280
+
+
+def normalize_website(value: str) -> str:
+    """Return ``value`` as a lower-cased http(s) URL, adding ``https://`` when no scheme is given.
+
+    Raises ``ValidationError`` for anything that is not a web address.
+    """
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(_("Enter the organization's website."), code="required")
+    if "://" not in value:
+        value = f"https://{value}"
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in {"http", "https"}:
+        raise ValidationError(_("The website must start with http:// or https://."), code="scheme")
+    host = (parts.hostname or "").rstrip(".")
+    if not host or "." not in host or parts.username or parts.password:
+        raise ValidationError(_("Enter a website address such as https://example.org."), code="host")
+    try:
+        host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise ValidationError(_("The website's domain name is not valid."), code="host") from None
+    netloc = host if parts.port in (None, 80, 443) else f"{host}:{parts.port}"
+    path = parts.path if parts.path not in ("", "/") else "/"
+    return urlunsplit((parts.scheme.lower(), netloc, path, parts.query, ""))
+
+
+def registrable_domain(url_or_host: str) -> str:
+    """The registrable domain ("example.org" for "https://www.example.org/x"), or the host."""
+    host = urlsplit(url_or_host).hostname if "://" in url_or_host else url_or_host
+    host = (host or "").rstrip(".").lower()
+    return _psl.privatesuffix(host) or host
+
+
+def email_domain_matches(email: str, domain: str) -> bool:
+    """True when the email's domain is ``domain`` or one of its subdomains."""
+    if not email or not domain or "@" not in email:
+        return False
+    email_host = email.rsplit("@", 1)[1].strip().rstrip(".").lower()
+    return email_host == domain or email_host.endswith(f".{domain}")
+
+
+def new_public_id() -> str:
+    return secrets.token_hex(6)
+
+
+class Campaign(models.Model):
+    slug = models.SlugField(_("slug"), max_length=64, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    statement = models.TextField(
+        _("statement"), help_text=_("The text organizations endorse when they sign on.")
+    )
+    accepts_applications = models.BooleanField(_("accepts applications"), default=True)
+    is_default = models.BooleanField(
+        _("default campaign"),
+        default=False,
+        help_text=_("Shown at the site's root and used when no campaign is named."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-is_default", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_campaign"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Sector(models.Model):
+    class TransparencyRegisterCategory(models.TextChoices):
+        # Sections of the EU Transparency Register (Annex I of the 2021 interinstitutional
+        # agreement), so that reviewers can compare an applicant with its register entry.
+        PROFESSIONAL_CONSULTANCIES = "I", _("I – Professional consultancies, law firms")
+        IN_HOUSE_AND_TRADE = "II", _("II – In-house lobbyists, trade and business associations")
+        NGOS = "III", _("III – Non-governmental organisations")
+        THINK_TANKS = "IV", _("IV – Think tanks, research and academic institutions")
+        RELIGIOUS = "V", _("V – Organisations representing churches and religious communities")
+        PUBLIC_AUTHORITIES = "VI", _("VI – Organisations representing public authorities")
+
+    slug = models.SlugField(_("slug"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    transparency_register_category = models.CharField(
+        _("EU Transparency Register category"),
+        max_length=4,
+        choices=TransparencyRegisterCategory.choices,
+    )
+
+    class Meta:
+        verbose_name = _("sector")
+        verbose_name_plural = _("sectors")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.parent} › {self.name}" if self.parent_id else self.name
+
+    def clean(self) -> None:
+        # Two levels only: the filters and the facets count a parent together with its children.
+        if self.parent_id and self.parent.parent_id:
+            raise ValidationError({"parent": _("A sector's parent must be a top-level sector.")})
+        if self.parent_id and self.pk and self.parent_id == self.pk:
+            raise ValidationError({"parent": _("A sector cannot be its own parent.")})
+
+
+class Logo(models.Model):
+    """A logo after the pipeline in ``coalition.logos``: only these re-encoded files are served."""
+
+    digest = models.CharField(_("content hash"), max_length=64, unique=True)
+    width = models.PositiveSmallIntegerField(_("width (1x)"))
+    height = models.PositiveSmallIntegerField(_("height (1x)"))
+    png = models.FileField(_("PNG 1x"), max_length=200)
+    webp = models.FileField(_("WebP 1x"), max_length=200)
+    png_2x = models.FileField(_("PNG 2x"), max_length=200)
+    webp_2x = models.FileField(_("WebP 2x"), max_length=200)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("logo")
+        verbose_name_plural = _("logos")
+
+    def __str__(self) -> str:
+        return self.digest[:12]
+
+
+class Organization(models.Model):
+    name = models.CharField(_("organization name"), max_length=200)
+    website = models.URLField(_("website"), max_length=300)
+    domain = models.CharField(
+        _("registrable domain"), max_length=253, db_index=True, editable=False
+    )
+    country = CountryField(_("country"))
+    sector = models.ForeignKey(Sector, verbose_name=_("sector"), on_delete=models.PROTECT)
+    logo = models.ForeignKey(
+        Logo, verbose_name=_("logo"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    registry_id = models.CharField(
+        _("registry ID"),
+        max_length=64,
+        blank=True,
+        help_text=_("EU Transparency Register number, or a national charity or company number."),
+    )
+    statement = models.TextField(
+        _("public statement"),
+        blank=True,
+        validators=[MaxLengthValidator(STATEMENT_MAX_LENGTH)],
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.website = normalize_website(self.website)
+        self.domain = registrable_domain(self.website)
+        super().save(*args, **kwargs)
+
+
+class RejectionReason(models.Model):
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    text = models.TextField(_("text shown to the applicant"))
+    description = models.TextField(_("internal description"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("rejection reason")
+        verbose_name_plural = _("rejection reasons")
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Endorsement(models.Model):
+    class Status(models.TextChoices):
+        UNCONFIRMED = "unconfirmed", _("Unconfirmed")
+        PENDING = "pending", _("Pending review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        REMOVED = "removed", _("Removed")
+
+    # The only place the workflow is written down: from each status, where it may go.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.UNCONFIRMED: frozenset({Status.PENDING, Status.WITHDRAWN}),
+        Status.PENDING: frozenset({Status.APPROVED, Status.REJECTED, Status.WITHDRAWN}),
+        Status.APPROVED: frozenset({Status.WITHDRAWN, Status.REMOVED}),
+        Status.REJECTED: frozenset(),
+        Status.WITHDRAWN: frozenset(),
+        Status.REMOVED: frozenset(),
+    }
+    LIVE_STATUSES = (Status.UNCONFIRMED, Status.PENDING, Status.APPROVED)
+
+    public_id = models.CharField(
+        _("public ID"), max_length=12, unique=True, default=new_public_id, editable=False
+    )
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organization"),
+        on_delete=models.PROTECT,
+        related_name="endorsements",
+    )
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, related_name="endorsements"
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.UNCONFIRMED
+    )
+    contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
+    contact_role = models.CharField(_("contact role"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact email"), max_length=254, blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
+    consent_authority = models.BooleanField(
+        _("contact may sign on behalf of the organization"), default=False
+    )
+    consent_publish = models.BooleanField(_("consents to name and logo being public"), default=False)
+    domain_verified = models.BooleanField(
+        _("domain verified"),
+        default=False,
+        help_text=_("The contact email's domain is the website's domain or one of its subdomains."),
+    )
+    rejection_reason = models.ForeignKey(
+        RejectionReason,
+        verbose_name=_("rejection reason"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    submitted_at = models.DateTimeField(_("submitted"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True, db_index=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("endorsement")
+        verbose_name_plural = _("endorsements")
+        ordering = ["-submitted_at"]
+        permissions = [("decide_endorsement", _("Can approve, reject and remove endorsements"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "campaign"],
+                condition=Q(status__in=["unconfirmed", "pending", "approved"]),
+                name="one_live_endorsement_per_organization_and_campaign",
+                violation_error_message=_(
+                    "This organization already has an endorsement for this campaign."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["unconfirmed", "pending", "approved", "rejected",
+                                        "withdrawn", "removed"]),
+                name="endorsement_status_is_known",
+            ),
+        ]
+        indexes = [models.Index(fields=["campaign", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.organization} → {self.campaign}"
+
+    def can_become(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.status]
+
+    @property
+    def contact_domain_matches(self) -> bool:
+        return email_domain_matches(self.contact_email, self.organization.domain)
+
+
+class EndorsementEvent(models.Model):
+    """One transition of an endorsement. Written once by the services, never changed."""
+
+    class Actor(models.TextChoices):
+        REVIEWER = "reviewer", _("Reviewer")
+        APPLICANT = "applicant", _("Applicant")
+        SYSTEM = "system", _("System")
+
+    endorsement = models.ForeignKey(
+        Endorsement,
+        verbose_name=_("endorsement"),
+        on_delete=models.PROTECT,
+        related_name="events",
+    )
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    actor = models.CharField(_("actor"), max_length=10, choices=Actor.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    from_status = models.CharField(
+        _("from"), max_length=12, choices=Endorsement.Status.choices
+    )
+    to_status = models.CharField(_("to"), max_length=12, choices=Endorsement.Status.choices)
+    reason = models.ForeignKey(
+        RejectionReason,
+        verbose_name=_("reason"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValidationError(_("Audit events cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Audit events cannot be deleted."))
+
+
+class OutboundEmail(models.Model):
+    """Mail waiting to be sent. Rows are written in the same transaction as the change they
+    announce, so a mail server that is down delays mail but never loses it."""
+
+    to = models.JSONField(_("recipients"))
+    subject = models.CharField(_("subject"), max_length=300)
+    body_text = models.TextField(_("text body"))
+    body_html = models.TextField(_("HTML body"), blank=True)
+    template = models.CharField(_("template"), max_length=64)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("outbound email")
+        verbose_name_plural = _("outbound emails")
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.subject
