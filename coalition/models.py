@@ -32,7 +32,9 @@ def normalize_website(value: str) -> str:
         raise ValidationError(_("The website must start with http:// or https://."), code="scheme")
     host = (parts.hostname or "").rstrip(".")
     if not host or "." not in host or parts.username or parts.password:
-        raise ValidationError(_("Enter a website address such as https://example.org."), code="host")
+        raise ValidationError(
+            _("Enter a website address such as https://example.org."), code="host"
+        )
     try:
         host = host.encode("idna").decode("ascii").lower()
     except UnicodeError:
@@ -252,7 +254,9 @@ class Endorsement(models.Model):
     consent_authority = models.BooleanField(
         _("contact may sign on behalf of the organization"), default=False
     )
-    consent_publish = models.BooleanField(_("consents to name and logo being public"), default=False)
+    consent_publish = models.BooleanField(
+        _("consents to name and logo being public"), default=False
+    )
     domain_verified = models.BooleanField(
         _("domain verified"),
         default=False,
@@ -293,8 +297,16 @@ class Endorsement(models.Model):
                 ),
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["unconfirmed", "pending", "approved", "rejected",
-                                        "withdrawn", "removed"]),
+                condition=Q(
+                    status__in=[
+                        "unconfirmed",
+                        "pending",
+                        "approved",
+                        "rejected",
+                        "withdrawn",
+                        "removed",
+                    ]
+                ),
                 name="endorsement_status_is_known",
             ),
         ]
@@ -335,9 +347,7 @@ class EndorsementEvent(models.Model):
         blank=True,
         related_name="+",
     )
-    from_status = models.CharField(
-        _("from"), max_length=12, choices=Endorsement.Status.choices
-    )
+    from_status = models.CharField(_("from"), max_length=12, choices=Endorsement.Status.choices)
     to_status = models.CharField(_("to"), max_length=12, choices=Endorsement.Status.choices)
     reason = models.ForeignKey(
         RejectionReason,

@@ -51,6 +51,4 @@ def ally_list(*, campaign: Campaign) -> QuerySet[Endorsement]:
 
 
 def ally_count(*, campaign: Campaign) -> int:
-    return Endorsement.objects.filter(
-        campaign=campaign, status=Endorsement.Status.APPROVED
-    ).count()
+    return Endorsement.objects.filter(campaign=campaign, status=Endorsement.Status.APPROVED).count()

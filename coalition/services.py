@@ -114,8 +114,11 @@ def _reviewer_addresses() -> list[str]:
 
 
 def _queue_transition_mail(*, endorsement: Endorsement, from_status: str) -> None:
-    context = {"endorsement": endorsement, "organization": endorsement.organization,
-               "campaign": endorsement.campaign}
+    context = {
+        "endorsement": endorsement,
+        "organization": endorsement.organization,
+        "campaign": endorsement.campaign,
+    }
     template = {
         Status.PENDING: "received",
         Status.APPROVED: "approved",

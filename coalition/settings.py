@@ -39,7 +39,7 @@ def envlist(name: str, default: str) -> list[str]:
 
 DEBUG = envbool("DEBUG", "True")
 
-_DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production-coalition-registry"
+_DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production-coalition-registry"  # noqa: S105
 SECRET_KEY = os.getenv("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
