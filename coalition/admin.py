@@ -1,0 +1,824 @@
+"""The admin: where reviewers approve, reject and remove endorsements.
+
+Reviewers (the "Reviewers" group, migration 0002) only have view permissions plus
+``coalition.decide_endorsement``. Every decision goes through ``coalition.services``; nothing here
+sets ``Endorsement.status``.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.templatetags.static import static
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+
+from coalition import services
+from coalition.models import (
+    Campaign,
+    Endorsement,
+    EndorsementEvent,
+    Logo,
+    Organization,
+    OutboundEmail,
+    RejectionReason,
+    Sector,
+)
+
+Status = Endorsement.Status
+
+THUMBNAIL_STYLE = "max-height:32px;max-width:96px;background:#fff"
+PREVIEW_STYLE = "max-height:120px;max-width:360px;background:#fff;border:1px solid #ddd"
+
+
+def _logo_img(logo: Logo | None, style: str) -> str:
+    if logo is None or not logo.png:
+        return ""
+    return format_html(
+        '<img src="{}" alt="" width="{}" height="{}" style="{}" loading="lazy">',
+        logo.png.url,
+        logo.width,
+        logo.height,
+        style,
+    )
+
+
+# --- Forms -----------------------------------------------------------------------------------
+
+
+class DecisionNoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=_("Kept in the audit trail; never shown to the applicant."),
+    )
+
+
+class ReasonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: RejectionReason) -> str:
+        return f"{obj.code} – {Truncator(obj.text).chars(80)}"
+
+
+class RejectForm(DecisionNoteForm):
+    reason = ReasonChoiceField(
+        label=_("Reason"),
+        queryset=RejectionReason.objects.filter(active=True),
+        help_text=_("The applicant is sent the reason's text."),
+    )
+
+    field_order = ["reason", "note"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    name: str
+    label: str
+    target: str
+    form_class: type[DecisionNoteForm]
+    done_message: str  # "%(name)s"
+    bulk_done_message: str  # "%(count)d", plural-aware
+
+    def run(self, *, endorsement: Endorsement, by: Any, data: dict[str, Any]) -> Endorsement:
+        service: Callable[..., Endorsement] = {
+            "approve": services.endorsement_approve,
+            "reject": services.endorsement_reject,
+            "remove": services.endorsement_remove,
+        }[self.name]
+        return service(endorsement=endorsement, by=by, **data)
+
+
+DECISIONS: dict[str, Decision] = {
+    decision.name: decision
+    for decision in [
+        Decision(
+            "approve",
+            _("Approve"),
+            Status.APPROVED,
+            DecisionNoteForm,
+            _("“%(name)s” has been approved."),
+            ngettext_lazy(
+                "%(count)d endorsement approved.", "%(count)d endorsements approved.", "count"
+            ),
+        ),
+        Decision(
+            "reject",
+            _("Reject"),
+            Status.REJECTED,
+            RejectForm,
+            _("“%(name)s” has been rejected."),
+            ngettext_lazy(
+                "%(count)d endorsement rejected.", "%(count)d endorsements rejected.", "count"
+            ),
+        ),
+        Decision(
+            "remove",
+            _("Remove"),
+            Status.REMOVED,
+            DecisionNoteForm,
+            _("“%(name)s” has been removed from the wall."),
+            ngettext_lazy(
+                "%(count)d endorsement removed.", "%(count)d endorsements removed.", "count"
+            ),
+        ),
+    ]
+}
+
+
+# --- List filters ----------------------------------------------------------------------------
+
+
+class PresentCountryFilter(admin.ChoicesFieldListFilter):
+    """The countries that occur among the rows, not all 250 of them."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        present = set(
+            model._default_manager.order_by().values_list(field_path, flat=True).distinct()
+        )
+        self.present_choices = sorted(
+            ((code, name) for code, name in field.flatchoices if code in present),
+            key=lambda choice: str(choice[1]),
+        )
+
+    def get_facet_counts(self, pk_attname, filtered_qs):
+        return {
+            f"{i}__c": models.Count(pk_attname, filter=models.Q((self.lookup_kwarg, code)))
+            for i, (code, _name) in enumerate(self.present_choices)
+        }
+
+    def choices(self, changelist):
+        facet_counts = self.get_facet_queryset(changelist) if changelist.add_facets else None
+        yield {
+            "selected": self.lookup_val is None,
+            "query_string": changelist.get_query_string(remove=[self.lookup_kwarg]),
+            "display": _("All"),
+        }
+        for i, (code, name) in enumerate(self.present_choices):
+            yield {
+                "selected": self.lookup_val is not None and code in self.lookup_val,
+                "query_string": changelist.get_query_string({self.lookup_kwarg: code}),
+                "display": f"{name} ({facet_counts[f'{i}__c']})" if facet_counts else name,
+            }
+
+
+class SectorListFilter(admin.RelatedFieldListFilter):
+    """Sectors are shown with their parent; fetch the parents in the same query."""
+
+    def field_choices(self, field, request, model_admin):
+        return [(sector.pk, str(sector)) for sector in Sector.objects.select_related("parent")]
+
+
+class TopLevelSectorFilter(admin.RelatedFieldListFilter):
+    def field_choices(self, field, request, model_admin):
+        return [(sector.pk, str(sector)) for sector in Sector.objects.filter(parent__isnull=True)]
+
+
+class SentListFilter(admin.SimpleListFilter):
+    title = _("sent")
+    parameter_name = "sent"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Sent")), ("no", _("Not sent yet"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(sent_at__isnull=self.value() == "no")
+        return queryset
+
+
+# --- CSV export ------------------------------------------------------------------------------
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> str:
+    """A cell that spreadsheet programs will not run as a formula."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
+
+
+# --- Endorsements ----------------------------------------------------------------------------
+
+
+class EndorsementEventInline(admin.TabularInline):
+    """The audit trail: written by the services only, never through the admin."""
+
+    model = EndorsementEvent
+    fields = ["at", "actor", "user", "from_status", "to_status", "reason", "note"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ["at", "pk"]
+    verbose_name_plural = _("audit trail")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "reason")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Endorsement)
+class EndorsementAdmin(admin.ModelAdmin):
+    list_display = [
+        "organization_name",
+        "logo_thumbnail",
+        "campaign",
+        "status",
+        "country",
+        "sector",
+        "submitted_at",
+        "confirmed_at",
+        "email_matches_website",
+        "shared_domain_warning",
+    ]
+    list_filter = [
+        "status",
+        "campaign",
+        ("organization__country", PresentCountryFilter),
+        ("organization__sector", SectorListFilter),
+        "domain_verified",
+    ]
+    list_select_related = [
+        "organization",
+        "organization__logo",
+        "organization__sector",
+        "organization__sector__parent",
+        "campaign",
+    ]
+    search_fields = ["organization__name", "organization__domain", "contact_email", "=public_id"]
+    search_help_text = _("Organization name, domain, contact email or public ID.")
+    date_hierarchy = "submitted_at"
+    list_per_page = 50
+    actions = ["approve_selected", "reject_selected", "remove_selected", "export_approved_csv"]
+    inlines = [EndorsementEventInline]
+
+    fieldsets = [
+        (
+            None,
+            {"fields": ["public_id", "organization", "campaign", "status", "shared_domains"]},
+        ),
+        (
+            _("Organization"),
+            {
+                "fields": [
+                    "logo_preview",
+                    "organization_website",
+                    "organization_country",
+                    "organization_sector",
+                    "organization_registry_id",
+                    "organization_statement",
+                ]
+            },
+        ),
+        (
+            _("Contact"),
+            {
+                "fields": [
+                    "contact_name",
+                    "contact_role",
+                    "contact_email",
+                    "preferred_language",
+                    "domain_verified",
+                    "email_matches_website",
+                    "consent_authority",
+                    "consent_publish",
+                ]
+            },
+        ),
+        (
+            _("Review history"),
+            {
+                "fields": [
+                    "submitted_at",
+                    "confirmed_at",
+                    "decided_at",
+                    "decided_by",
+                    "approved_at",
+                    "rejection_reason",
+                ]
+            },
+        ),
+    ]
+    # Only typos in the contact's name, role and language may be fixed here (by someone with
+    # change permission; reviewers only view). The status moves through the decision buttons.
+    readonly_fields = [
+        "public_id",
+        "organization",
+        "campaign",
+        "status",
+        "shared_domains",
+        "logo_preview",
+        "organization_website",
+        "organization_country",
+        "organization_sector",
+        "organization_registry_id",
+        "organization_statement",
+        "contact_email",
+        "domain_verified",
+        "email_matches_website",
+        "consent_authority",
+        "consent_publish",
+        "submitted_at",
+        "confirmed_at",
+        "decided_at",
+        "decided_by",
+        "approved_at",
+        "rejection_reason",
+    ]
+
+    def get_queryset(self, request):
+        other_live_on_same_domain = (
+            Endorsement.objects.filter(
+                organization__domain=OuterRef("organization__domain"),
+                status__in=Endorsement.LIVE_STATUSES,
+            )
+            .exclude(organization=OuterRef("organization"))
+            .order_by()
+        )
+        return (
+            super().get_queryset(request).annotate(shares_domain=Exists(other_live_on_same_domain))
+        )
+
+    # Applications come in through the public form, and deleting one would lose its history.
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_decide_permission(self, request, obj=None):
+        codename = get_permission_codename("decide", self.opts)
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
+
+    # Columns and read-only fields
+
+    @admin.display(description=_("organization"), ordering="organization__name")
+    def organization_name(self, obj: Endorsement) -> str:
+        return obj.organization.name
+
+    @admin.display(description=_("logo"))
+    def logo_thumbnail(self, obj: Endorsement) -> str:
+        return _logo_img(obj.organization.logo, THUMBNAIL_STYLE)
+
+    @admin.display(description=_("logo"))
+    def logo_preview(self, obj: Endorsement) -> str:
+        return _logo_img(obj.organization.logo, PREVIEW_STYLE) or _("No logo")
+
+    @admin.display(description=_("country"), ordering="organization__country")
+    def country(self, obj: Endorsement) -> str:
+        return obj.organization.country.name
+
+    @admin.display(description=_("sector"), ordering="organization__sector__name")
+    def sector(self, obj: Endorsement) -> str:
+        return str(obj.organization.sector)
+
+    @admin.display(description=_("email matches website"), boolean=True)
+    def email_matches_website(self, obj: Endorsement) -> bool:
+        return obj.contact_domain_matches
+
+    @admin.display(description=_("shared domain"), ordering="shares_domain")
+    def shared_domain_warning(self, obj: Endorsement) -> str:
+        if not getattr(obj, "shares_domain", False):
+            return ""
+        return format_html(
+            '<span class="shared-domain-warning" title="{}"><img src="{}" alt=""> {}</span>',
+            _("Another organization with a live endorsement uses the same domain."),
+            static("admin/img/icon-alert.svg"),
+            _("Shared domain: %(domain)s") % {"domain": obj.organization.domain},
+        )
+
+    @admin.display(description=_("organizations on the same domain"))
+    def shared_domains(self, obj: Endorsement) -> str:
+        others = (
+            Endorsement.objects.filter(
+                organization__domain=obj.organization.domain,
+                status__in=Endorsement.LIVE_STATUSES,
+            )
+            .exclude(organization=obj.organization_id)
+            .select_related("organization", "campaign")
+        )
+        if not others:
+            return _("None")
+        items = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> ({}, {})</li>',
+            (
+                (
+                    reverse("admin:coalition_endorsement_change", args=[other.pk]),
+                    other.organization.name,
+                    other.campaign,
+                    other.get_status_display(),
+                )
+                for other in others
+            ),
+        )
+        return format_html(
+            '<div class="shared-domain-warning"><img src="{}" alt=""> {}</div><ul>{}</ul>',
+            static("admin/img/icon-alert.svg"),
+            _("These organizations use the same domain, %(domain)s:")
+            % {"domain": obj.organization.domain},
+            items,
+        )
+
+    @admin.display(description=_("website"))
+    def organization_website(self, obj: Endorsement) -> str:
+        return format_html(
+            '<a href="{}" rel="noopener noreferrer" target="_blank">{}</a> ({})',
+            obj.organization.website,
+            obj.organization.website,
+            obj.organization.domain,
+        )
+
+    @admin.display(description=_("country"))
+    def organization_country(self, obj: Endorsement) -> str:
+        return obj.organization.country.name
+
+    @admin.display(description=_("sector"))
+    def organization_sector(self, obj: Endorsement) -> str:
+        return str(obj.organization.sector)
+
+    @admin.display(description=_("registry ID"))
+    def organization_registry_id(self, obj: Endorsement) -> str:
+        return obj.organization.registry_id
+
+    @admin.display(description=_("public statement"))
+    def organization_statement(self, obj: Endorsement) -> str:
+        return obj.organization.statement
+
+    # The change page with its decision buttons
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["decisions"] = self._decision_buttons(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _decision_buttons(self, request, obj: Endorsement | None) -> list[dict[str, Any]]:
+        if obj is None or not self.has_decide_permission(request, obj):
+            return []
+        return [
+            {
+                "name": decision.name,
+                "label": decision.label,
+                "url": reverse(f"admin:coalition_endorsement_{decision.name}", args=[obj.pk]),
+                # Reject needs a reason: it has a page of its own; the others take a note here.
+                "form": None
+                if decision.form_class is RejectForm
+                else decision.form_class(auto_id=f"id_{decision.name}_%s"),
+            }
+            for decision in DECISIONS.values()
+            if obj.can_become(decision.target)
+        ]
+
+    def get_urls(self):
+        custom = [
+            path(
+                f"<int:pk>/{name}/",
+                self.admin_site.admin_view(self.decision_view),
+                {"decision": name},
+                name=f"coalition_endorsement_{name}",
+            )
+            for name in DECISIONS
+        ]
+        return custom + super().get_urls()
+
+    def decision_view(self, request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+        """GET shows the decision's form; POST decides through the service."""
+        if request.method not in ("GET", "POST"):
+            return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+        step = DECISIONS[decision]
+        endorsement = self.get_object(request, str(pk))
+        if endorsement is None:
+            raise Http404
+        if not (
+            self.has_view_or_change_permission(request, endorsement)
+            and self.has_decide_permission(request, endorsement)
+        ):
+            raise PermissionDenied
+        change_url = reverse("admin:coalition_endorsement_change", args=[endorsement.pk])
+
+        form = step.form_class(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                step.run(endorsement=endorsement, by=request.user, data=form.cleaned_data)
+            except services.EndorsementTransitionError as exc:
+                messages.error(request, str(exc))
+            else:
+                self.message_user(
+                    request,
+                    step.done_message % {"name": endorsement.organization.name},
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(change_url)
+        if request.method == "GET" and not endorsement.can_become(step.target):
+            messages.error(
+                request,
+                _("“%(name)s” is %(status)s; “%(decision)s” is not possible.")
+                % {
+                    "name": endorsement.organization.name,
+                    "status": endorsement.get_status_display(),
+                    "decision": step.label,
+                },
+            )
+            return HttpResponseRedirect(change_url)
+
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("%(decision)s “%(name)s”")
+            % {"decision": step.label, "name": endorsement.organization.name},
+            "subtitle": None,
+            "opts": self.opts,
+            "object": endorsement,
+            "decision": step,
+            "form": form,
+            "change_url": change_url,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/coalition/endorsement/decision.html", context)
+
+    # Bulk actions
+
+    def _decide_each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Endorsement],
+        step: Decision,
+        data: dict[str, Any],
+    ) -> None:
+        done = 0
+        for endorsement in queryset.select_related("organization").order_by("pk"):
+            try:
+                step.run(endorsement=endorsement, by=request.user, data=data)
+            except services.EndorsementTransitionError as exc:
+                messages.error(request, str(exc))
+            else:
+                done += 1
+        if done:
+            self.message_user(request, step.bulk_done_message % {"count": done}, messages.SUCCESS)
+
+    @admin.action(permissions=["decide"], description=_("Approve selected endorsements"))
+    def approve_selected(self, request, queryset):
+        self._decide_each(request, queryset, DECISIONS["approve"], {"note": ""})
+
+    @admin.action(permissions=["decide"], description=_("Remove selected endorsements"))
+    def remove_selected(self, request, queryset):
+        self._decide_each(request, queryset, DECISIONS["remove"], {"note": ""})
+
+    @admin.action(permissions=["decide"], description=_("Reject selected endorsements"))
+    def reject_selected(self, request, queryset):
+        """Asks for a reason and a note first, like Django's delete confirmation."""
+        step = DECISIONS["reject"]
+        form = RejectForm(request.POST if request.POST.get("post") else None)
+        if form.is_valid():
+            self._decide_each(request, queryset, step, form.cleaned_data)
+            return None
+        queryset = queryset.select_related("organization", "campaign")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Reject endorsements"),
+            "subtitle": None,
+            "opts": self.opts,
+            "queryset": queryset,
+            "form": form,
+            "action_name": "reject_selected",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request, "admin/coalition/endorsement/reject_selected_confirmation.html", context
+        )
+
+    @admin.action(permissions=["view"], description=_("Export approved allies as CSV"))
+    def export_approved_csv(self, request, queryset):
+        """Public data of the approved endorsements among the selection; the rest is skipped."""
+        approved = (
+            queryset.filter(status=Status.APPROVED)
+            .select_related("organization", "organization__sector__parent")
+            .order_by("organization__name", "pk")
+        )
+        if not approved.exists():
+            self.message_user(
+                request,
+                _("None of the selected endorsements is approved; there is nothing to export."),
+                messages.WARNING,
+            )
+            return None
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="approved-allies.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            [
+                _("public ID"),
+                _("organization name"),
+                _("website"),
+                _("country code"),
+                _("country name"),
+                _("sector"),
+                _("approved at"),
+                _("domain verified"),
+            ]
+        )
+        for endorsement in approved:
+            organization = endorsement.organization
+            row = [
+                endorsement.public_id,
+                organization.name,
+                organization.website,
+                organization.country.code,
+                organization.country.name,
+                organization.sector,
+                endorsement.approved_at.isoformat() if endorsement.approved_at else "",
+                _("yes") if endorsement.domain_verified else _("no"),
+            ]
+            writer.writerow([csv_safe(cell) for cell in row])
+        return response
+
+
+@admin.register(EndorsementEvent)
+class EndorsementEventAdmin(admin.ModelAdmin):
+    """The audit trail as a whole, read-only for everyone."""
+
+    list_display = ["at", "endorsement", "actor", "user", "from_status", "to_status", "reason"]
+    list_filter = ["actor", "to_status", "from_status"]
+    list_select_related = ["endorsement__organization", "endorsement__campaign", "user", "reason"]
+    search_fields = ["endorsement__organization__name", "endorsement__public_id", "note"]
+    date_hierarchy = "at"
+    fields = ["endorsement", "at", "actor", "user", "from_status", "to_status", "reason", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Reference data and the rest -------------------------------------------------------------
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "accepts_applications", "is_default", "created_at"]
+    list_filter = ["accepts_applications"]
+    search_fields = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    fields = ["title", "slug", "statement", "accepts_applications", "is_default", "created_at"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(Sector)
+class SectorAdmin(admin.ModelAdmin):
+    list_display = ["name", "parent", "transparency_register_category", "order", "slug"]
+    list_filter = ["transparency_register_category", ("parent", TopLevelSectorFilter)]
+    list_select_related = ["parent"]
+    search_fields = ["name", "slug"]
+    ordering = ["order", "name"]
+    prepopulated_fields = {"slug": ["name"]}
+    fields = ["name", "slug", "parent", "transparency_register_category", "order"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "parent":
+            # Two levels only (see Sector.clean): a parent is a top-level sector.
+            kwargs["queryset"] = Sector.objects.filter(parent__isnull=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "logo_thumbnail", "domain", "country", "sector", "updated_at"]
+    list_filter = [("sector", SectorListFilter), ("country", PresentCountryFilter)]
+    list_select_related = ["logo", "sector", "sector__parent"]
+    search_fields = ["name", "domain", "website", "registry_id"]
+    fields = [
+        "name",
+        "website",
+        "domain",
+        "country",
+        "sector",
+        "logo_preview",
+        "registry_id",
+        "statement",
+        "created_at",
+        "updated_at",
+    ]
+    # Logos only come through the pipeline in coalition.logos; the domain follows the website.
+    readonly_fields = ["domain", "logo_preview", "created_at", "updated_at"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "sector":
+            kwargs["queryset"] = Sector.objects.select_related("parent")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=_("logo"))
+    def logo_thumbnail(self, obj: Organization) -> str:
+        return _logo_img(obj.logo, THUMBNAIL_STYLE)
+
+    @admin.display(description=_("logo"))
+    def logo_preview(self, obj: Organization) -> str:
+        return _logo_img(obj.logo, PREVIEW_STYLE) or _("No logo")
+
+
+@admin.register(RejectionReason)
+class RejectionReasonAdmin(admin.ModelAdmin):
+    list_display = ["code", "short_text", "active", "order"]
+    list_filter = ["active"]
+    search_fields = ["code", "text", "description"]
+    fields = ["code", "text", "description", "active", "order"]
+
+    @admin.display(description=_("text shown to the applicant"))
+    def short_text(self, obj: RejectionReason) -> str:
+        return Truncator(obj.text).chars(80)
+
+
+@admin.register(Logo)
+class LogoAdmin(admin.ModelAdmin):
+    """Logos are made by the pipeline; here they can only be looked at."""
+
+    list_display = ["digest_short", "preview", "width", "height", "created_at"]
+    search_fields = ["digest"]
+    fields = ["preview", "digest", "width", "height", "png", "webp", "png_2x", "webp_2x"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("content hash"), ordering="digest")
+    def digest_short(self, obj: Logo) -> str:
+        return str(obj)
+
+    @admin.display(description=_("preview"))
+    def preview(self, obj: Logo) -> str:
+        return _logo_img(obj, PREVIEW_STYLE)
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    """The outbox, to spot mail that is stuck; ``manage.py send_outbox`` does the retrying."""
+
+    list_display = [
+        "subject",
+        "template",
+        "created_at",
+        "sent_at",
+        "attempts",
+        "next_attempt_at",
+        "short_error",
+    ]
+    list_filter = [SentListFilter, "template"]
+    search_fields = ["subject", "template", "last_error"]
+    date_hierarchy = "created_at"
+    fields = [
+        "to",
+        "subject",
+        "template",
+        "created_at",
+        "sent_at",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "body_text",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("last error"))
+    def short_error(self, obj: OutboundEmail) -> str:
+        return Truncator(obj.last_error).chars(80)
