@@ -7,7 +7,10 @@ attempt is made at once, and ``manage.py send_outbox`` retries whatever the mail
 
 from __future__ import annotations
 
+import contextvars
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +25,18 @@ from coalition.models import OutboundEmail
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=1)
+
+_suppressed: contextvars.ContextVar[bool] = contextvars.ContextVar("suppressed", default=False)
+
+
+@contextmanager
+def suppressed() -> Iterator[None]:
+    """Queue no mail inside this block: for demo data and imports, whose people are invented."""
+    token = _suppressed.set(True)
+    try:
+        yield
+    finally:
+        _suppressed.reset(token)
 
 
 def render(template: str, context: dict[str, Any], language: str) -> tuple[str, str, str]:
@@ -40,7 +55,7 @@ def queue(
 ) -> OutboundEmail | None:
     """Store a message for ``to`` and try to send it once the transaction commits."""
     recipients = sorted({address for address in to if address})
-    if not recipients:
+    if not recipients or _suppressed.get():
         return None
     subject, text, html = render(template, context, language)
     email = OutboundEmail.objects.create(

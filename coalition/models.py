@@ -281,6 +281,8 @@ class Endorsement(models.Model):
         blank=True,
         related_name="+",
     )
+    # Part of every manage link's signature: raising it revokes the links sent so far.
+    manage_token_version = models.PositiveIntegerField(_("manage link version"), default=1)
 
     class Meta:
         verbose_name = _("endorsement")
@@ -321,6 +323,61 @@ class Endorsement(models.Model):
     @property
     def contact_domain_matches(self) -> bool:
         return email_domain_matches(self.contact_email, self.organization.domain)
+
+
+class OrganizationVersion(models.Model):
+    """What an organization shows publicly (website, logo, statement), version by version.
+
+    The organization row holds the current version; a change to an approved entry waits here as
+    ``proposed`` until a reviewer accepts it, so the approved version stays public meanwhile.
+    """
+
+    class State(models.TextChoices):
+        CURRENT = "current", _("Current")
+        PROPOSED = "proposed", _("Proposed, waiting for review")
+        PREVIOUS = "previous", _("Previous")
+        DECLINED = "declined", _("Declined")
+        SUPERSEDED = "superseded", _("Replaced by a newer proposal")
+
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organization"),
+        on_delete=models.CASCADE,
+        related_name="versions",
+    )
+    state = models.CharField(_("state"), max_length=10, choices=State.choices)
+    website = models.URLField(_("website"), max_length=300)
+    logo = models.ForeignKey(
+        Logo, verbose_name=_("logo"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    statement = models.TextField(
+        _("public statement"), blank=True, validators=[MaxLengthValidator(STATEMENT_MAX_LENGTH)]
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("organization version")
+        verbose_name_plural = _("organization versions")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(state="proposed"),
+                name="one_proposed_version_per_organization",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} ({self.get_state_display()})"
 
 
 class EndorsementEvent(models.Model):

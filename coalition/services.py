@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from coalition import emails
-from coalition.models import Endorsement, EndorsementEvent, RejectionReason
+from coalition import emails, logos, tokens
+from coalition.models import (
+    Campaign,
+    Endorsement,
+    EndorsementEvent,
+    Organization,
+    OrganizationVersion,
+    OutboundEmail,
+    RejectionReason,
+    Sector,
+    email_domain_matches,
+)
 
 Status = Endorsement.Status
 Actor = EndorsementEvent.Actor
@@ -20,6 +33,10 @@ REVIEWERS_GROUP = "Reviewers"
 
 class EndorsementTransitionError(Exception):
     """A transition the workflow does not allow; its message is meant for people."""
+
+
+class ApplicationError(Exception):
+    """An application or a change that cannot be accepted; its message is meant for people."""
 
 
 def public_version_bump() -> None:
@@ -66,7 +83,7 @@ def _transition(
         changes: dict[str, object] = {"status": to}
         if to == Status.PENDING:
             changes["confirmed_at"] = now
-        if actor == Actor.REVIEWER:
+        if to in (Status.APPROVED, Status.REJECTED, Status.REMOVED):
             changes["decided_at"] = now
             changes["decided_by"] = by
         if to == Status.APPROVED:
@@ -100,8 +117,6 @@ def _transition(
 
 
 def _reviewer_addresses() -> list[str]:
-    from django.conf import settings
-
     group = Group.objects.filter(name=REVIEWERS_GROUP).first()
     addresses = []
     if group is not None:
@@ -113,12 +128,44 @@ def _reviewer_addresses() -> list[str]:
     return addresses or [address for _name, address in settings.ADMINS]
 
 
-def _queue_transition_mail(*, endorsement: Endorsement, from_status: str) -> None:
-    context = {
+def _absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def applicant_links(endorsement: Endorsement) -> dict[str, str]:
+    """The private links an applicant's mail and pages carry, as absolute URLs."""
+    return {
+        "confirm_url": _absolute(
+            reverse("confirm", kwargs={"token": tokens.confirm_token(endorsement)})
+        ),
+        "not_us_url": _absolute(
+            reverse("not-us", kwargs={"token": tokens.not_us_token(endorsement)})
+        ),
+        "manage_url": _absolute(
+            reverse("manage", kwargs={"token": tokens.manage_token(endorsement)})
+        ),
+    }
+
+
+def _mail_context(endorsement: Endorsement) -> dict[str, object]:
+    return {
         "endorsement": endorsement,
         "organization": endorsement.organization,
         "campaign": endorsement.campaign,
+        **applicant_links(endorsement),
     }
+
+
+def _queue_applicant_mail(*, template: str, endorsement: Endorsement) -> OutboundEmail | None:
+    return emails.queue(
+        template=template,
+        to=[endorsement.contact_email],
+        context=_mail_context(endorsement),
+        language=endorsement.preferred_language,
+    )
+
+
+def _queue_transition_mail(*, endorsement: Endorsement, from_status: str) -> None:
     template = {
         Status.PENDING: "received",
         Status.APPROVED: "approved",
@@ -127,14 +174,14 @@ def _queue_transition_mail(*, endorsement: Endorsement, from_status: str) -> Non
         Status.REMOVED: "removed",
     }.get(endorsement.status)
     if template:
-        emails.queue(
-            template=template,
-            to=[endorsement.contact_email],
-            context=context,
-            language=endorsement.preferred_language,
-        )
+        _queue_applicant_mail(template=template, endorsement=endorsement)
     if endorsement.status == Status.PENDING:
-        emails.queue(template="review-needed", to=_reviewer_addresses(), context=context)
+        emails.queue(
+            template="review-needed",
+            to=_reviewer_addresses(),
+            context=_mail_context(endorsement),
+            language=settings.LANGUAGE_CODE,
+        )
 
 
 def endorsement_confirm(*, endorsement: Endorsement) -> Endorsement:
@@ -143,11 +190,18 @@ def endorsement_confirm(*, endorsement: Endorsement) -> Endorsement:
 
 
 def endorsement_approve(
-    *, endorsement: Endorsement, by: AbstractBaseUser, note: str = ""
+    *, endorsement: Endorsement, by: AbstractBaseUser | None, note: str = ""
 ) -> Endorsement:
-    """A reviewer approves: the organization appears on the wall."""
+    """A reviewer approves: the organization appears on the wall.
+
+    Without ``by`` the approval is recorded as the system's (demo data, imports).
+    """
     return _transition(
-        endorsement=endorsement, to=Status.APPROVED, actor=Actor.REVIEWER, by=by, note=note
+        endorsement=endorsement,
+        to=Status.APPROVED,
+        actor=Actor.REVIEWER if by is not None else Actor.SYSTEM,
+        by=by,
+        note=note,
     )
 
 
@@ -185,3 +239,196 @@ def endorsement_withdraw(
 ) -> Endorsement:
     """The organization withdraws (or the system does, on a "this wasn't us" report)."""
     return _transition(endorsement=endorsement, to=Status.WITHDRAWN, actor=actor, note=note)
+
+
+def endorsement_apply(
+    *,
+    campaign: Campaign,
+    name: str,
+    website: str,
+    country: str,
+    sector: Sector,
+    logo: logos.ProcessedLogo,
+    contact_name: str,
+    contact_role: str,
+    contact_email: str,
+    preferred_language: str,
+    consent_authority: bool,
+    consent_publish: bool,
+    registry_id: str = "",
+    statement: str = "",
+) -> tuple[Endorsement, OutboundEmail | None]:
+    """Save a new application as unconfirmed and mail the contact a confirmation link.
+
+    Returns the endorsement and the confirmation mail, whose ``sent_at`` tells whether the
+    mail server took it.
+    """
+    if not (consent_authority and consent_publish):
+        raise ApplicationError(_("Both confirmations are needed to sign on."))
+    # Files first: they are named by content, so a failed transaction leaves at most an orphan
+    # file, never a row that points at nothing.
+    stored_logo = logos.logo_store(logo)
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if not campaign.accepts_applications:
+            raise ApplicationError(_("This campaign no longer accepts applications."))
+        organization = Organization.objects.create(
+            name=name,
+            website=website,
+            country=country,
+            sector=sector,
+            logo=stored_logo,
+            registry_id=registry_id,
+            statement=statement,
+        )
+        OrganizationVersion.objects.create(
+            organization=organization,
+            state=OrganizationVersion.State.CURRENT,
+            website=organization.website,
+            logo=stored_logo,
+            statement=statement,
+        )
+        endorsement = Endorsement.objects.create(
+            organization=organization,
+            campaign=campaign,
+            status=Status.UNCONFIRMED,
+            contact_name=contact_name,
+            contact_role=contact_role,
+            contact_email=contact_email,
+            preferred_language=preferred_language,
+            consent_authority=consent_authority,
+            consent_publish=consent_publish,
+            domain_verified=email_domain_matches(contact_email, organization.domain),
+        )
+        email = _queue_applicant_mail(template="confirm", endorsement=endorsement)
+    if email is not None:
+        email.refresh_from_db()
+    return endorsement, email
+
+
+def endorsement_resend_confirmation(*, contact_email: str) -> int:
+    """Send a fresh confirmation link for every unconfirmed application from this address.
+
+    Returns how many were sent; callers must not tell the visitor, so that nobody can learn
+    whether an address has applied.
+    """
+    pending = (
+        Endorsement.objects.filter(
+            status=Status.UNCONFIRMED, contact_email__iexact=contact_email.strip()
+        )
+        .select_related("organization", "campaign")
+        .order_by("-submitted_at")[:5]
+    )
+    sent = 0
+    with transaction.atomic():
+        for endorsement in pending:
+            _queue_applicant_mail(template="confirm", endorsement=endorsement)
+            sent += 1
+    return sent
+
+
+def endorsement_manage_links_revoke(*, endorsement: Endorsement) -> Endorsement:
+    """Make every manage link sent so far stop working (a reviewer's call, e.g. on a leak)."""
+    Endorsement.objects.filter(pk=endorsement.pk).update(
+        manage_token_version=F("manage_token_version") + 1
+    )
+    endorsement.refresh_from_db(fields=["manage_token_version"])
+    return endorsement
+
+
+def organization_update(
+    *,
+    endorsement: Endorsement,
+    website: str,
+    statement: str,
+    logo: logos.ProcessedLogo | None = None,
+) -> OrganizationVersion:
+    """Change the public details of the organization behind ``endorsement``.
+
+    Before approval the change applies at once. For an approved organization it waits as a
+    proposal for a reviewer, and the approved version stays public until then.
+    """
+    stored_logo = logos.logo_store(logo) if logo is not None else None
+    State = OrganizationVersion.State
+    with transaction.atomic():
+        endorsement = (
+            Endorsement.objects.select_for_update(of=("self",))
+            .select_related("organization", "campaign")
+            .get(pk=endorsement.pk)
+        )
+        if endorsement.status not in Endorsement.LIVE_STATUSES:
+            raise ApplicationError(
+                _("This application is %(status)s and can no longer be changed.")
+                % {"status": endorsement.get_status_display()}
+            )
+        organization = endorsement.organization
+        version = OrganizationVersion(
+            organization=organization,
+            website=website,
+            logo=stored_logo or organization.logo,
+            statement=statement,
+        )
+        if endorsement.status == Status.APPROVED:
+            organization.versions.filter(state=State.PROPOSED).update(state=State.SUPERSEDED)
+            version.state = State.PROPOSED
+            version.save()
+            emails.queue(
+                template="changes-to-review",
+                to=_reviewer_addresses(),
+                context=_mail_context(endorsement),
+                language=settings.LANGUAGE_CODE,
+            )
+            return version
+        _make_current(version)
+        Endorsement.objects.filter(pk=endorsement.pk).update(
+            domain_verified=email_domain_matches(
+                endorsement.contact_email, version.organization.domain
+            )
+        )
+    return version
+
+
+def _make_current(version: OrganizationVersion) -> None:
+    State = OrganizationVersion.State
+    organization = version.organization
+    organization.versions.filter(state=State.CURRENT).update(state=State.PREVIOUS)
+    version.state = State.CURRENT
+    version.save()
+    organization.website = version.website
+    organization.logo = version.logo
+    organization.statement = version.statement
+    organization.save()
+
+
+def organization_version_approve(
+    *, version: OrganizationVersion, by: AbstractBaseUser
+) -> OrganizationVersion:
+    """A reviewer accepts proposed changes: they replace the public version at once."""
+    with transaction.atomic():
+        version = (
+            OrganizationVersion.objects.select_for_update(of=("self",))
+            .select_related("organization")
+            .get(pk=version.pk)
+        )
+        if version.state != OrganizationVersion.State.PROPOSED:
+            raise EndorsementTransitionError(_("These changes are no longer waiting for review."))
+        version.decided_at = timezone.now()
+        version.decided_by = by
+        _make_current(version)
+        transaction.on_commit(public_version_bump)
+    return version
+
+
+def organization_version_decline(
+    *, version: OrganizationVersion, by: AbstractBaseUser
+) -> OrganizationVersion:
+    """A reviewer turns proposed changes down; the public version stays as it is."""
+    with transaction.atomic():
+        version = OrganizationVersion.objects.select_for_update().get(pk=version.pk)
+        if version.state != OrganizationVersion.State.PROPOSED:
+            raise EndorsementTransitionError(_("These changes are no longer waiting for review."))
+        version.state = OrganizationVersion.State.DECLINED
+        version.decided_at = timezone.now()
+        version.decided_by = by
+        version.save(update_fields=["state", "decided_at", "decided_by"])
+    return version

@@ -190,12 +190,19 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
-if envbool("BEHIND_HTTPS_PROXY", "False"):
+BEHIND_HTTPS_PROXY = envbool("BEHIND_HTTPS_PROXY", "False")
+if BEHIND_HTTPS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Uploads above this go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6_291_456
+
+# Abuse limits on the public forms: submissions per client address and window (seconds), and the
+# shortest time a person plausibly takes to fill the application form.
+APPLY_RATE_LIMIT = (envint("APPLY_RATE_LIMIT", "10"), 3600)
+RESEND_RATE_LIMIT = (envint("RESEND_RATE_LIMIT", "5"), 3600)
+APPLICATION_MIN_FILL_SECONDS = envint("APPLICATION_MIN_FILL_SECONDS", "3")
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

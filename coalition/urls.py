@@ -6,7 +6,14 @@ from coalition import views
 
 urlpatterns = [
     path("", views.campaign_detail, name="home"),
+    path("apply/", views.apply, name="apply-default"),
     path("campaigns/<slug:slug>/", views.campaign_detail, name="campaign-detail"),
+    path("campaigns/<slug:slug>/apply/", views.apply, name="apply"),
+    path("confirm/<str:token>/", views.confirm, name="confirm"),
+    path("not-us/<str:token>/", views.not_us, name="not-us"),
+    path("resend/", views.resend, name="resend"),
+    path("manage/<str:token>/", views.manage, name="manage"),
+    path("manage/<str:token>/withdraw/", views.manage_withdraw, name="manage-withdraw"),
     path("admin/", admin.site.urls),
 ]
 
