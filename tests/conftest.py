@@ -14,6 +14,8 @@ from coalition.models import Campaign, Endorsement, Organization, RejectionReaso
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests submit forms faster than any person; the rule itself has its own test.
+    settings.APPLICATION_MIN_FILL_SECONDS = 0
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = {
         **settings.STORAGES,
