@@ -1,11 +1,65 @@
-"""Reads for the public: only approved endorsements ever leave this module."""
+"""Reads for the public: only approved endorsements ever leave this module.
+
+The wall, the embeds, the images, the feed and the API all read allies through ``ally_list`` and
+``ally_facets``; ``public_version`` changes whenever anything they show changes, so it keys every
+cached rendering and every ETag.
+"""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from coalition.models import Campaign, Endorsement
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from coalition.models import Campaign, Endorsement, Sector
+
+APPROVED = Endorsement.Status.APPROVED
+PUBLIC_VERSION_KEY = "coalition:public-version"
+ORDERINGS = {
+    "name": ("organization__name", "pk"),
+    "newest": ("-approved_at", "-pk"),
+}
+
+
+@dataclass(frozen=True)
+class AllyFilters:
+    """Filters the public may apply, already validated (see ``WallFilterForm`` and the API)."""
+
+    countries: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()  # slugs; a parent stands for itself and its children
+    q: str = ""
+    verified: bool | None = None
+    order: str = "name"
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def cache_key(self) -> str:
+        verified = "" if self.verified is None else str(int(self.verified))
+        return "|".join(
+            [
+                ",".join(sorted(self.countries)),
+                ",".join(sorted(self.sectors)),
+                self.q.casefold(),
+                verified,
+                self.order,
+            ]
+        )
+
+
+def public_version() -> int:
+    """A number that changes whenever anything public changes (see ``public_version_bump``)."""
+    version = cache.get(PUBLIC_VERSION_KEY)
+    if version is None:
+        # A cache that lost its keys (restart, eviction) starts a new epoch, so no rendering
+        # stored under an older number is ever served as current.
+        version = int(timezone.now().timestamp() * 1000)
+        if not cache.add(PUBLIC_VERSION_KEY, version, None):
+            version = cache.get(PUBLIC_VERSION_KEY, version)
+    return version
 
 
 def campaign_default() -> Campaign | None:
@@ -22,10 +76,43 @@ def campaign_get(*, slug: str | None = None) -> Campaign:
     return get_object_or_404(Campaign, slug=slug)
 
 
-def ally_list(*, campaign: Campaign) -> QuerySet[Endorsement]:
-    """Approved endorsements of ``campaign`` with what the public may see of them."""
+def campaign_list() -> QuerySet[Campaign]:
+    return Campaign.objects.all()
+
+
+def sector_slugs_with_children(slugs: tuple[str, ...] | list[str]) -> list[int]:
+    """The ids of the sectors named, and of the children of those that are parents."""
+    return list(
+        Sector.objects.filter(Q(slug__in=slugs) | Q(parent__slug__in=slugs)).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def _approved(campaign: Campaign) -> QuerySet[Endorsement]:
+    return Endorsement.objects.filter(campaign=campaign, status=APPROVED)
+
+
+def _filtered(campaign: Campaign, filters: AllyFilters) -> QuerySet[Endorsement]:
+    allies = _approved(campaign)
+    if filters.countries:
+        allies = allies.filter(organization__country__in=filters.countries)
+    if filters.sectors:
+        allies = allies.filter(
+            organization__sector_id__in=sector_slugs_with_children(filters.sectors)
+        )
+    if filters.q:
+        allies = allies.filter(organization__name__icontains=filters.q)
+    if filters.verified is not None:
+        allies = allies.filter(domain_verified=filters.verified)
+    return allies
+
+
+def ally_list(*, campaign: Campaign, filters: AllyFilters | None = None) -> QuerySet[Endorsement]:
+    """Approved endorsements of ``campaign`` with only what the public may see of them."""
+    filters = filters or AllyFilters()
     return (
-        Endorsement.objects.filter(campaign=campaign, status=Endorsement.Status.APPROVED)
+        _filtered(campaign, filters)
         .select_related("organization", "organization__sector", "organization__logo")
         .only(
             "public_id",
@@ -46,9 +133,66 @@ def ally_list(*, campaign: Campaign) -> QuerySet[Endorsement]:
             "organization__logo__png_2x",
             "organization__logo__webp_2x",
         )
-        .order_by("organization__name", "pk")
+        .order_by(*ORDERINGS.get(filters.order, ORDERINGS["name"]))
     )
 
 
-def ally_count(*, campaign: Campaign) -> int:
-    return Endorsement.objects.filter(campaign=campaign, status=Endorsement.Status.APPROVED).count()
+def ally_get(*, public_id: str) -> Endorsement:
+    """One approved ally by its public id; 404 for anything else."""
+    return get_object_or_404(
+        Endorsement.objects.filter(status=APPROVED).select_related(
+            "organization", "organization__sector", "organization__logo", "campaign"
+        ),
+        public_id=public_id,
+    )
+
+
+def ally_count(*, campaign: Campaign, filters: AllyFilters | None = None) -> int:
+    return _filtered(campaign, filters or AllyFilters()).count()
+
+
+def ally_last_change(*, campaign: Campaign) -> datetime | None:
+    """When the newest approval happened (feeds and Last-Modified use it)."""
+    return (
+        _approved(campaign).order_by("-approved_at").values_list("approved_at", flat=True).first()
+    )
+
+
+@dataclass
+class Facets:
+    total: int
+    countries: dict[str, int]
+    sectors: dict[int, int]  # sector id -> count of allies in exactly that sector
+    country_sector: dict[tuple[str, int], int]
+
+
+def ally_facets(*, campaign: Campaign, filters: AllyFilters | None = None) -> Facets:
+    """Counts by country, by sector, and by both, for the allies ``filters`` selects.
+
+    One query whatever the number of allies: the database groups, Python only sums.
+    """
+    rows = (
+        _filtered(campaign, filters or AllyFilters())
+        .values("organization__country", "organization__sector_id")
+        .order_by()
+        .annotate(count=Count("pk"))
+        .values_list("organization__country", "organization__sector_id", "count")
+    )
+    countries: Counter[str] = Counter()
+    sectors: Counter[int] = Counter()
+    pairs: dict[tuple[str, int], int] = {}
+    for country, sector_id, count in rows:
+        countries[country] += count
+        sectors[sector_id] += count
+        pairs[(country, sector_id)] = count
+    return Facets(
+        total=sum(pairs.values()),
+        countries=dict(countries),
+        sectors=dict(sectors),
+        country_sector=pairs,
+    )
+
+
+def sectors_all() -> list[Sector]:
+    """Every sector, parents before their children (one query; the list is small)."""
+    return list(Sector.objects.order_by("order", "name"))

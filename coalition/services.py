@@ -23,11 +23,11 @@ from coalition.models import (
     Sector,
     email_domain_matches,
 )
+from coalition.selectors import PUBLIC_VERSION_KEY
 
 Status = Endorsement.Status
 Actor = EndorsementEvent.Actor
 
-PUBLIC_VERSION_KEY = "coalition:public-version"
 REVIEWERS_GROUP = "Reviewers"
 
 
@@ -415,6 +415,12 @@ def organization_version_approve(
         version.decided_at = timezone.now()
         version.decided_by = by
         _make_current(version)
+        # The website (and so the domain) may have changed: as in organization_update.
+        organization = version.organization
+        for endorsement in organization.endorsements.only("pk", "contact_email"):
+            Endorsement.objects.filter(pk=endorsement.pk).update(
+                domain_verified=email_domain_matches(endorsement.contact_email, organization.domain)
+            )
         transaction.on_commit(public_version_bump)
     return version
 
