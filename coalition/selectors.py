@@ -7,6 +7,7 @@ cached rendering and every ETag.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from coalition.models import Campaign, Endorsement, Sector
+
+logger = logging.getLogger(__name__)
 
 APPROVED = Endorsement.Status.APPROVED
 PUBLIC_VERSION_KEY = "coalition:public-version"
@@ -51,14 +54,21 @@ class AllyFilters:
 
 
 def public_version() -> int:
-    """A number that changes whenever anything public changes (see ``public_version_bump``)."""
-    version = cache.get(PUBLIC_VERSION_KEY)
-    if version is None:
-        # A cache that lost its keys (restart, eviction) starts a new epoch, so no rendering
-        # stored under an older number is ever served as current.
+    """A number that changes whenever anything public changes (see ``public_version_bump``).
+
+    It is a millisecond timestamp of the change, so it also serves as Last-Modified.
+    """
+    try:
+        version = cache.get(PUBLIC_VERSION_KEY)
+        if version is None:
+            # A cache that lost its keys (restart, eviction) starts a new epoch, so no
+            # rendering stored under an older number is ever served as current.
+            version = int(timezone.now().timestamp() * 1000)
+            if not cache.add(PUBLIC_VERSION_KEY, version, None):
+                version = cache.get(PUBLIC_VERSION_KEY, version)
+    except Exception:  # cache down: every request is a new version, so nothing stale is served
+        logger.warning("Cache unavailable; public version unknown", exc_info=True)
         version = int(timezone.now().timestamp() * 1000)
-        if not cache.add(PUBLIC_VERSION_KEY, version, None):
-            version = cache.get(PUBLIC_VERSION_KEY, version)
     return version
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.cache import cache
@@ -25,6 +27,8 @@ from coalition.models import (
 )
 from coalition.selectors import PUBLIC_VERSION_KEY
 
+logger = logging.getLogger(__name__)
+
 Status = Endorsement.Status
 Actor = EndorsementEvent.Actor
 
@@ -40,11 +44,18 @@ class ApplicationError(Exception):
 
 
 def public_version_bump() -> None:
-    """Mark every cached public rendering as outdated (walls, embeds, images, the API)."""
+    """Mark every cached public rendering as outdated (walls, embeds, images, the API).
+
+    Versions are millisecond timestamps, so they double as Last-Modified; never going back
+    keeps a version from ever naming two different states.
+    """
     try:
-        cache.incr(PUBLIC_VERSION_KEY)
-    except ValueError:
-        cache.set(PUBLIC_VERSION_KEY, int(timezone.now().timestamp() * 1000), None)
+        current = cache.get(PUBLIC_VERSION_KEY) or 0
+        cache.set(
+            PUBLIC_VERSION_KEY, max(int(timezone.now().timestamp() * 1000), current + 1), None
+        )
+    except Exception:  # the cache is down: nothing cached can be served either
+        logger.warning("Could not bump the public version", exc_info=True)
 
 
 def _refused(endorsement: Endorsement, to: str) -> EndorsementTransitionError:

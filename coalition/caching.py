@@ -1,0 +1,134 @@
+"""HTTP caching for everything public: ETags, 304s, CDN headers and stored renderings.
+
+Every public rendering (wall, embed, image, feed, API payload) is stored in the cache under the
+current ``selectors.public_version()``. A change bumps that version after commit, so the next
+request renders afresh while no stale copy is ever served as current. The ETag and Last-Modified
+come from the version too, so a conditional request is answered with a 304 from the cache alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.cache import patch_vary_headers
+from django.utils.http import http_date, parse_etags, parse_http_date_safe
+
+from coalition import selectors
+
+logger = logging.getLogger(__name__)
+
+# Headers worth keeping with a stored rendering; everything else is set per response.
+_KEPT_HEADERS = ("Content-Type", "Content-Disposition", "Content-Language")
+
+
+@dataclass(frozen=True)
+class CachePolicy:
+    """How long browsers (max_age) and shared caches (s_maxage) may keep a response."""
+
+    max_age: int = 60
+    s_maxage: int = 300
+    stale_while_revalidate: int = 600
+    stale_if_error: int = 86400
+
+    def header(self) -> str:
+        return (
+            f"public, max-age={self.max_age}, s-maxage={self.s_maxage}, "
+            f"stale-while-revalidate={self.stale_while_revalidate}, "
+            f"stale-if-error={self.stale_if_error}"
+        )
+
+
+DEFAULT_POLICY = CachePolicy()
+STORE_SECONDS = 24 * 3600
+
+
+def version_last_modified(version: int) -> int:
+    """Seconds since the epoch at which ``version`` began (versions are millisecond stamps)."""
+    return version // 1000
+
+
+def _etag(namespace: str, variant: str, version: int) -> str:
+    digest = hashlib.sha256(f"{namespace}\0{variant}".encode()).hexdigest()[:20]
+    return f'"{namespace}-{version}-{digest}"'
+
+
+def _not_modified(request: HttpRequest, etag: str, last_modified: int) -> bool:
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match:
+        # An ETag names exactly one rendering, so it decides alone when present (RFC 9110).
+        return etag in parse_etags(if_none_match) or if_none_match.strip() == "*"
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    return since is not None and last_modified <= since
+
+
+def _finish(
+    response: HttpResponse, *, etag: str, last_modified: int, policy: CachePolicy, vary: tuple
+) -> HttpResponse:
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
+    response["Cache-Control"] = policy.header()
+    if vary:
+        patch_vary_headers(response, vary)
+    return response
+
+
+def cached_public_response(
+    request: HttpRequest,
+    *,
+    namespace: str,
+    variant: str,
+    build: Callable[[], HttpResponse],
+    policy: CachePolicy = DEFAULT_POLICY,
+    vary: tuple[str, ...] = (),
+) -> HttpResponse:
+    """Answer from the cache (or with a 304) when possible; otherwise ``build()`` and store it.
+
+    ``variant`` must name everything the rendering depends on besides the public data
+    (path, validated filters, language, theme...). Only 200 responses are stored.
+    """
+    version = selectors.public_version()
+    etag = _etag(namespace, variant, version)
+    last_modified = version_last_modified(version)
+    finish = {"etag": etag, "last_modified": last_modified, "policy": policy, "vary": vary}
+
+    if request.method in ("GET", "HEAD") and _not_modified(request, etag, last_modified):
+        return _finish(HttpResponseNotModified(), **finish)
+
+    key = f"public:{etag}"
+    stored = _cache_get(key)
+    if stored is not None:
+        content, headers = stored
+        response = HttpResponse(content)
+        for name, value in headers.items():
+            response[name] = value
+        response["X-Cache"] = "hit"
+        return _finish(response, **finish)
+
+    response = build()
+    if response.status_code != 200 or response.streaming:
+        return response
+    headers = {name: response[name] for name in _KEPT_HEADERS if response.has_header(name)}
+    _cache_set(key, (response.content, headers))
+    response["X-Cache"] = "miss"
+    return _finish(response, **finish)
+
+
+def _cache_get(key: str):
+    try:
+        return cache.get(key)
+    except Exception:  # a cache outage makes pages slower, never broken
+        logger.warning("Cache unavailable for %s", key, exc_info=True)
+        return None
+
+
+def _cache_set(key: str, value: object) -> None:
+    try:
+        cache.set(key, value, getattr(settings, "PUBLIC_CACHE_SECONDS", STORE_SECONDS))
+    except Exception:  # a cache outage makes pages slower, never broken
+        logger.warning("Cache unavailable for %s", key, exc_info=True)
