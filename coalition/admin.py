@@ -16,10 +16,16 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth import get_permission_codename
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.urls import path, reverse
@@ -35,12 +41,15 @@ from coalition.models import (
     EndorsementEvent,
     Logo,
     Organization,
+    OrganizationVersion,
     OutboundEmail,
     RejectionReason,
     Sector,
+    normalize_website,
 )
 
 Status = Endorsement.Status
+VersionState = OrganizationVersion.State
 
 THUMBNAIL_STYLE = "max-height:32px;max-width:96px;background:#fff"
 PREVIEW_STYLE = "max-height:120px;max-width:360px;background:#fff;border:1px solid #ddd"
@@ -56,6 +65,46 @@ def _logo_img(logo: Logo | None, style: str) -> str:
         logo.height,
         style,
     )
+
+
+def _http_url(value: str) -> str | None:
+    """``value`` if it is a web address that is safe to link to, else None."""
+    return value if value.lower().startswith(("https://", "http://")) else None
+
+
+def _same_website(a: str, b: str) -> bool:
+    try:
+        return normalize_website(a) == normalize_website(b)
+    except (ValidationError, ValueError):  # urlsplit raises ValueError for a bad port
+        return a == b
+
+
+def _logo_renditions(logo: Logo | None) -> list[dict[str, Any]]:
+    """The four files the pipeline made, as the change page shows them to reviewers.
+
+    1x files are shown at the size the wall gives them; 2x files at their own pixel size, so that
+    a reviewer sees the detail a high-density screen will show.
+    """
+    if logo is None:
+        return []
+    renditions = []
+    for field, label, one_x in [
+        ("png", _("PNG 1x"), True),
+        ("webp", _("WebP 1x"), True),
+        ("png_2x", _("PNG 2x"), False),
+        ("webp_2x", _("WebP 2x"), False),
+    ]:
+        file = getattr(logo, field)
+        if file:
+            renditions.append(
+                {
+                    "label": label,
+                    "url": file.url,
+                    "width": logo.width if one_x else None,
+                    "height": logo.height if one_x else None,
+                }
+            )
+    return renditions
 
 
 # --- Forms -----------------------------------------------------------------------------------
@@ -141,6 +190,24 @@ DECISIONS: dict[str, Decision] = {
 }
 
 
+# Deciding on an organization's proposed changes: the service and the message on success.
+VERSION_DECISIONS: dict[str, tuple[Callable[..., OrganizationVersion], str]] = {
+    "approve": (
+        services.organization_version_approve,
+        _("The changes to “%(name)s” have been approved and are now public."),
+    ),
+    "decline": (
+        services.organization_version_decline,
+        _("The changes to “%(name)s” have been declined; the approved version stays public."),
+    ),
+}
+# Kept in the admin's history (LogEntry) untranslated, like Django's own change messages.
+VERSION_LOG_MESSAGES = {
+    "approve": "Approved the organization's proposed changes",
+    "decline": "Declined the organization's proposed changes",
+}
+
+
 # --- List filters ----------------------------------------------------------------------------
 
 
@@ -203,6 +270,21 @@ class SentListFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ProposedChangesFilter(admin.SimpleListFilter):
+    """Approved organizations whose new website, logo or statement waits for a reviewer."""
+
+    title = _("changes waiting for review")
+    parameter_name = "changes_waiting"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(has_proposed_changes=self.value() == "yes")
+        return queryset
+
+
 # --- CSV export ------------------------------------------------------------------------------
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -249,6 +331,7 @@ class EndorsementAdmin(admin.ModelAdmin):
         "logo_thumbnail",
         "campaign",
         "status",
+        "changes_waiting_marker",
         "country",
         "sector",
         "submitted_at",
@@ -258,6 +341,7 @@ class EndorsementAdmin(admin.ModelAdmin):
     ]
     list_filter = [
         "status",
+        ProposedChangesFilter,
         "campaign",
         ("organization__country", PresentCountryFilter),
         ("organization__sector", SectorListFilter),
@@ -360,8 +444,16 @@ class EndorsementAdmin(admin.ModelAdmin):
             .exclude(organization=OuterRef("organization"))
             .order_by()
         )
+        proposed_version = OrganizationVersion.objects.filter(
+            organization=OuterRef("organization"), state=VersionState.PROPOSED
+        ).order_by()
         return (
-            super().get_queryset(request).annotate(shares_domain=Exists(other_live_on_same_domain))
+            super()
+            .get_queryset(request)
+            .annotate(
+                shares_domain=Exists(other_live_on_same_domain),
+                has_proposed_changes=Exists(proposed_version),
+            )
         )
 
     # Applications come in through the public form, and deleting one would lose its history.
@@ -410,6 +502,19 @@ class EndorsementAdmin(admin.ModelAdmin):
             _("Another organization with a live endorsement uses the same domain."),
             static("admin/img/icon-alert.svg"),
             _("Shared domain: %(domain)s") % {"domain": obj.organization.domain},
+        )
+
+    @admin.display(description=_("changes"), ordering="has_proposed_changes")
+    def changes_waiting_marker(self, obj: Endorsement) -> str:
+        if not getattr(obj, "has_proposed_changes", False):
+            return ""
+        return format_html(
+            '<span class="changes-waiting" title="{}">{}</span>',
+            _(
+                "The organization changed its website, logo or statement; the approved version "
+                "stays on the wall until a reviewer approves the changes."
+            ),
+            _("Changes to review"),
         )
 
     @admin.display(description=_("organizations on the same domain"))
@@ -474,7 +579,63 @@ class EndorsementAdmin(admin.ModelAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["decisions"] = self._decision_buttons(request, obj)
+        if obj is not None:
+            context.update(self._versions_context(request, obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _versions_context(self, request, obj: Endorsement) -> dict[str, Any]:
+        """The organization's versions, the proposal waiting for review and what to do with it."""
+        organization = obj.organization
+        versions = list(
+            organization.versions.select_related("logo", "decided_by").order_by(
+                "-created_at", "-pk"
+            )
+        )
+        proposed = next((v for v in versions if v.state == VersionState.PROPOSED), None)
+        may_decide = self.has_decide_permission(request, obj)
+        context: dict[str, Any] = {
+            "versions": [
+                {
+                    "version": version,
+                    "website_url": _http_url(version.website),
+                    "logo": _logo_img(version.logo, THUMBNAIL_STYLE),
+                }
+                for version in versions
+            ],
+            "logo_renditions": _logo_renditions(organization.logo),
+            "proposed_version": proposed,
+            "revoke_manage_links_url": reverse(
+                "admin:coalition_endorsement_revoke_manage_links", args=[obj.pk]
+            )
+            if may_decide
+            else None,
+        }
+        if proposed is not None:
+            context.update(
+                proposed_website_url=_http_url(proposed.website),
+                current_logo=_logo_img(organization.logo, PREVIEW_STYLE),
+                proposed_logo=_logo_img(proposed.logo, PREVIEW_STYLE),
+                proposed_logo_changed=proposed.logo_id != organization.logo_id,
+                proposed_logo_renditions=_logo_renditions(proposed.logo),
+                proposed_website_changed=not _same_website(proposed.website, organization.website),
+                proposed_statement_changed=proposed.statement != organization.statement,
+            )
+            if may_decide:
+                context["version_decisions"] = [
+                    {
+                        "name": name,
+                        "label": label,
+                        "url": reverse(
+                            f"admin:coalition_endorsement_version_{name}",
+                            args=[obj.pk, proposed.pk],
+                        ),
+                    }
+                    for name, label in [
+                        ("approve", _("Approve changes")),
+                        ("decline", _("Decline changes")),
+                    ]
+                ]
+        return context
 
     def _decision_buttons(self, request, obj: Endorsement | None) -> list[dict[str, Any]]:
         if obj is None or not self.has_decide_permission(request, obj):
@@ -503,7 +664,85 @@ class EndorsementAdmin(admin.ModelAdmin):
             )
             for name in DECISIONS
         ]
+        custom += [
+            path(
+                f"<int:pk>/versions/<int:version_pk>/{name}/",
+                self.admin_site.admin_view(self.version_decision_view),
+                {"decision": name},
+                name=f"coalition_endorsement_version_{name}",
+            )
+            for name in VERSION_DECISIONS
+        ]
+        custom.append(
+            path(
+                "<int:pk>/manage-links/revoke/",
+                self.admin_site.admin_view(self.revoke_manage_links_view),
+                name="coalition_endorsement_revoke_manage_links",
+            )
+        )
         return custom + super().get_urls()
+
+    def _endorsement_to_decide(self, request: HttpRequest, pk: int) -> Endorsement:
+        endorsement = self.get_object(request, str(pk))
+        if endorsement is None:
+            raise Http404
+        if not (
+            self.has_view_or_change_permission(request, endorsement)
+            and self.has_decide_permission(request, endorsement)
+        ):
+            raise PermissionDenied
+        return endorsement
+
+    def version_decision_view(
+        self, request: HttpRequest, pk: int, version_pk: int, decision: str
+    ) -> HttpResponse:
+        """POST only: approve or decline the changes an approved organization proposed."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        endorsement = self._endorsement_to_decide(request, pk)
+        # Only a version of this endorsement's organization, so that a URL cannot be pointed at
+        # another organization's proposal from a page that does not show it.
+        version = OrganizationVersion.objects.filter(
+            pk=version_pk, organization_id=endorsement.organization_id
+        ).first()
+        if version is None:
+            raise Http404
+        service, done_message = VERSION_DECISIONS[decision]
+        try:
+            service(version=version, by=request.user)
+        except services.EndorsementTransitionError as exc:
+            messages.error(request, str(exc))
+        except ValidationError as exc:
+            # A proposal the organization row refuses (e.g. a website it cannot normalize).
+            messages.error(request, " ".join(exc.messages))
+        else:
+            self.log_change(request, endorsement, VERSION_LOG_MESSAGES[decision])
+            self.message_user(
+                request,
+                done_message % {"name": endorsement.organization.name},
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(
+            reverse("admin:coalition_endorsement_change", args=[endorsement.pk])
+        )
+
+    def revoke_manage_links_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """POST only: every manage link sent to this endorsement's contact stops working."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        endorsement = self._endorsement_to_decide(request, pk)
+        services.endorsement_manage_links_revoke(endorsement=endorsement)
+        # The service keeps no trace of who revoked; the admin's history does.
+        self.log_change(request, endorsement, "Revoked manage links")
+        self.message_user(
+            request,
+            _("The private links sent so far to manage “%(name)s” no longer work.")
+            % {"name": endorsement.organization.name},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(
+            reverse("admin:coalition_endorsement_change", args=[endorsement.pk])
+        )
 
     def decision_view(self, request: HttpRequest, pk: int, decision: str) -> HttpResponse:
         """GET shows the decision's form; POST decides through the service."""
@@ -742,6 +981,56 @@ class OrganizationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("logo"))
     def logo_preview(self, obj: Organization) -> str:
+        return _logo_img(obj.logo, PREVIEW_STYLE) or _("No logo")
+
+
+@admin.register(OrganizationVersion)
+class OrganizationVersionAdmin(admin.ModelAdmin):
+    """Every version an organization has shown or proposed; written by the services only.
+
+    Proposals are decided on the endorsement's page, where the reviewer sees the whole entry.
+    """
+
+    list_display = [
+        "organization",
+        "state",
+        "logo_thumbnail",
+        "website",
+        "created_at",
+        "decided_at",
+        "decided_by",
+    ]
+    list_filter = ["state"]
+    list_select_related = ["organization", "logo", "decided_by"]
+    search_fields = ["organization__name", "organization__domain", "website"]
+    date_hierarchy = "created_at"
+    fields = [
+        "organization",
+        "state",
+        "website",
+        "logo_preview",
+        "statement",
+        "created_at",
+        "decided_at",
+        "decided_by",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("logo"))
+    def logo_thumbnail(self, obj: OrganizationVersion) -> str:
+        return _logo_img(obj.logo, THUMBNAIL_STYLE)
+
+    @admin.display(description=_("logo"))
+    def logo_preview(self, obj: OrganizationVersion) -> str:
         return _logo_img(obj.logo, PREVIEW_STYLE) or _("No logo")
 
 
