@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import secrets
 from urllib.parse import urlsplit, urlunsplit
 
@@ -15,6 +16,8 @@ from publicsuffixlist import PublicSuffixList
 _psl = PublicSuffixList()
 
 STATEMENT_MAX_LENGTH = 280
+WEBSITE_MAX_LENGTH = 300
+_HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 
 
 def normalize_website(value: str) -> str:
@@ -27,7 +30,13 @@ def normalize_website(value: str) -> str:
         raise ValidationError(_("Enter the organization's website."), code="required")
     if "://" not in value:
         value = f"https://{value}"
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:  # a port that is not a number, a broken IPv6 literal
+        raise ValidationError(
+            _("Enter a website address such as https://example.org."), code="host"
+        ) from None
     if parts.scheme.lower() not in {"http", "https"}:
         raise ValidationError(_("The website must start with http:// or https://."), code="scheme")
     host = (parts.hostname or "").rstrip(".")
@@ -39,9 +48,18 @@ def normalize_website(value: str) -> str:
         host = host.encode("idna").decode("ascii").lower()
     except UnicodeError:
         raise ValidationError(_("The website's domain name is not valid."), code="host") from None
-    netloc = host if parts.port in (None, 80, 443) else f"{host}:{parts.port}"
+    if not all(_HOST_LABEL.fullmatch(label) for label in host.split(".")):
+        raise ValidationError(_("The website's domain name is not valid."), code="host")
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
     path = parts.path if parts.path not in ("", "/") else "/"
-    return urlunsplit((parts.scheme.lower(), netloc, path, parts.query, ""))
+    url = urlunsplit((parts.scheme.lower(), netloc, path, parts.query, ""))
+    if len(url) > WEBSITE_MAX_LENGTH:
+        raise ValidationError(
+            _("Keep the website address under %(max)s characters."),
+            code="max_length",
+            params={"max": WEBSITE_MAX_LENGTH},
+        )
+    return url
 
 
 def registrable_domain(url_or_host: str) -> str:

@@ -317,23 +317,25 @@ def endorsement_apply(
     return endorsement, email
 
 
-def endorsement_resend_confirmation(*, contact_email: str) -> int:
-    """Send a fresh confirmation link for every unconfirmed application from this address.
+def endorsement_resend_links(*, contact_email: str) -> int:
+    """Mail this address its links again: a fresh confirmation link for each unconfirmed
+    application, a fresh private manage link for each confirmed one that is still live.
 
     Returns how many were sent; callers must not tell the visitor, so that nobody can learn
     whether an address has applied.
     """
-    pending = (
+    live = (
         Endorsement.objects.filter(
-            status=Status.UNCONFIRMED, contact_email__iexact=contact_email.strip()
+            status__in=Endorsement.LIVE_STATUSES, contact_email__iexact=contact_email.strip()
         )
         .select_related("organization", "campaign")
         .order_by("-submitted_at")[:5]
     )
     sent = 0
     with transaction.atomic():
-        for endorsement in pending:
-            _queue_applicant_mail(template="confirm", endorsement=endorsement)
+        for endorsement in live:
+            template = "confirm" if endorsement.status == Status.UNCONFIRMED else "manage-link"
+            _queue_applicant_mail(template=template, endorsement=endorsement)
             sent += 1
     return sent
 

@@ -159,9 +159,7 @@ def resend(request: HttpRequest) -> HttpResponse:
             return too_many_requests(request, window)
         form = ResendForm(request.POST)
         if form.is_valid():
-            services.endorsement_resend_confirmation(
-                contact_email=form.cleaned_data["contact_email"]
-            )
+            services.endorsement_resend_links(contact_email=form.cleaned_data["contact_email"])
             # The same answer whether or not the address has applied.
             return render(request, "coalition/resend_done.html", {})
     else:

@@ -524,3 +524,13 @@ def test_the_manage_page_is_kept_out_of_caches_and_referers(client, make_endorse
 
     assert response["Cache-Control"] == "private, no-store"
     assert response["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_lost_manage_link_can_be_sent_again(client, submit, make_endorsement, mailoutbox):
+    endorsement = make_endorsement(status=Status.APPROVED)
+    services.endorsement_manage_links_revoke(endorsement=endorsement)
+
+    submit("/resend/", {"contact_email": endorsement.contact_email})
+
+    assert len(mailoutbox) == 1
+    assert client.get(_url_in(mailoutbox[0], "manage")).status_code == 200

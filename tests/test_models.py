@@ -36,6 +36,11 @@ def test_websites_are_normalized_to_http_urls(entered, stored):
         "https://localhost",
         "https://user:pass@example.org",
         "mailto:x@example.org",
+        "https://a.org:abc/",
+        "https://[::1/",
+        "https://<script>.org/",
+        "https://exa mple.org/",
+        "https://example.org/" + "x" * 300,
     ],
 )
 def test_non_web_addresses_are_refused(entered):
