@@ -534,3 +534,42 @@ def test_a_lost_manage_link_can_be_sent_again(client, submit, make_endorsement, 
 
     assert len(mailoutbox) == 1
     assert client.get(_url_in(mailoutbox[0], "manage")).status_code == 200
+
+
+HOSTILE = [
+    "\x00",
+    "x" * 20_000,
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "\u202egnp.exe",
+    "😀" * 300,
+    "%00%0d%0a",
+    "{{ 7*7 }}{% debug %}",
+]
+FIELDS = [
+    "name",
+    "website",
+    "country",
+    "sector",
+    "registry_id",
+    "statement",
+    "contact_name",
+    "contact_role",
+    "contact_email",
+    "preferred_language",
+    "consent_authority",
+    "started",
+]
+
+
+@pytest.mark.parametrize("field", FIELDS)
+def test_hostile_values_in_any_field_never_cause_a_server_error(
+    client, campaign, application, field
+):
+    for value in HOSTILE:
+        response = client.post("/apply/", application(**{field: value}))
+
+        assert response.status_code in (200, 400), (field, value)
+    # Whatever was accepted was stored as typed, never evaluated.
+    for endorsement in Endorsement.objects.select_related("organization"):
+        assert "49" not in endorsement.organization.name
