@@ -13,9 +13,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
@@ -46,6 +47,11 @@ class CachePolicy:
 
 DEFAULT_POLICY = CachePolicy()
 STORE_SECONDS = 24 * 3600
+# The last good rendering of each variant is kept this long, whatever the version, to serve
+# while the database is unreachable.
+LAST_GOOD_SECONDS = 7 * 24 * 3600
+RETRY_AFTER_SECONDS = 30
+STALE_HEADER = "X-Coalition-Stale"
 
 
 def version_last_modified(version: int) -> int:
@@ -78,6 +84,29 @@ def _finish(
     return response
 
 
+def _from_stored(stored: tuple[bytes, dict[str, str]]) -> HttpResponse:
+    content, headers = stored
+    response = HttpResponse(content)
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    """The database is down and nothing was cached for this page: say so, and when to retry."""
+    if request.path.startswith("/api/"):
+        response = HttpResponse(
+            b'{"detail": "The service is temporarily unavailable. Please retry shortly."}',
+            content_type="application/json",
+            status=503,
+        )
+    else:
+        response = HttpResponse(render_to_string("503.html", request=request), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def cached_public_response(
     request: HttpRequest,
     *,
@@ -91,6 +120,9 @@ def cached_public_response(
 
     ``variant`` must name everything the rendering depends on besides the public data
     (path, validated filters, language, theme...). Only 200 responses are stored.
+
+    When the database cannot be reached, the last good rendering of this variant is served
+    with an ``X-Coalition-Stale`` header; with none, a 503 with ``Retry-After``.
     """
     version = selectors.public_version()
     etag = _etag(namespace, variant, version)
@@ -103,18 +135,29 @@ def cached_public_response(
     key = f"public:{etag}"
     stored = _cache_get(key)
     if stored is not None:
-        content, headers = stored
-        response = HttpResponse(content)
-        for name, value in headers.items():
-            response[name] = value
+        response = _from_stored(stored)
         response["X-Cache"] = "hit"
         return _finish(response, **finish)
 
-    response = build()
+    last_good_key = f"public-last-good:{_etag(namespace, variant, 0)}"
+    try:
+        response = build()
+    except DatabaseError:
+        logger.warning("Database unavailable while rendering %s", request.path, exc_info=True)
+        stale = _cache_get(last_good_key)
+        if stale is None:
+            return service_unavailable(request)
+        response = _from_stored(stale)
+        response[STALE_HEADER] = "1"
+        # Short-lived everywhere: the fresh version should replace it as soon as possible.
+        response["Cache-Control"] = "public, max-age=5, s-maxage=5"
+        response["Warning"] = '110 - "Response is Stale"'
+        return response
     if response.status_code != 200 or response.streaming:
         return response
     headers = {name: response[name] for name in _KEPT_HEADERS if response.has_header(name)}
-    _cache_set(key, (response.content, headers))
+    _cache_set(key, (response.content, headers), STORE_SECONDS)
+    _cache_set(last_good_key, (response.content, headers), LAST_GOOD_SECONDS)
     response["X-Cache"] = "miss"
     return _finish(response, **finish)
 
@@ -127,8 +170,8 @@ def _cache_get(key: str):
         return None
 
 
-def _cache_set(key: str, value: object) -> None:
+def _cache_set(key: str, value: object, timeout: int) -> None:
     try:
-        cache.set(key, value, getattr(settings, "PUBLIC_CACHE_SECONDS", STORE_SECONDS))
+        cache.set(key, value, timeout)
     except Exception:  # a cache outage makes pages slower, never broken
         logger.warning("Cache unavailable for %s", key, exc_info=True)
