@@ -17,7 +17,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import (
     Http404,
@@ -922,8 +922,25 @@ class EndorsementEventAdmin(admin.ModelAdmin):
 # --- Reference data and the rest -------------------------------------------------------------
 
 
+class PublicContentAdmin(admin.ModelAdmin):
+    """Edits to what the wall and the API show must reach them at once: cached renderings
+    are keyed by the public version, so bump it once the change is committed."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(services.public_version_bump)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(services.public_version_bump)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(services.public_version_bump)
+
+
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(PublicContentAdmin):
     list_display = ["title", "slug", "accepts_applications", "is_default", "created_at"]
     list_filter = ["accepts_applications"]
     search_fields = ["title", "slug"]
@@ -933,7 +950,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(Sector)
-class SectorAdmin(admin.ModelAdmin):
+class SectorAdmin(PublicContentAdmin):
     list_display = ["name", "parent", "transparency_register_category", "order", "slug"]
     list_filter = ["transparency_register_category", ("parent", TopLevelSectorFilter)]
     list_select_related = ["parent"]
@@ -950,7 +967,7 @@ class SectorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(PublicContentAdmin):
     list_display = ["name", "logo_thumbnail", "domain", "country", "sector", "updated_at"]
     list_filter = [("sector", SectorListFilter), ("country", PresentCountryFilter)]
     list_select_related = ["logo", "sector", "sector__parent"]

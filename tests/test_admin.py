@@ -987,3 +987,25 @@ def test_superuser_can_edit_reference_data(client, superuser, campaign, sector):
     # A parent must be a top-level sector, so children are not offered as parents.
     parents = sector_form.context["adminform"].form.fields["parent"].queryset
     assert list(parents) == [sector]
+
+
+def test_editing_a_campaign_in_the_admin_refreshes_public_caches(
+    client, superuser, campaign, django_capture_on_commit_callbacks
+):
+    from coalition import selectors
+
+    client.force_login(superuser)
+    before = selectors.public_version()
+    data = {
+        "slug": campaign.slug,
+        "title": "A new title",
+        "statement": campaign.statement,
+        "accepts_applications": "on",
+        "is_default": "on",
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/coalition/campaign/{campaign.pk}/change/", data)
+
+    assert response.status_code == 302
+    assert selectors.public_version() != before

@@ -13,7 +13,8 @@ from coalition.models import Endorsement, EndorsementEvent
 Status = Endorsement.Status
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    # serialized_rollback: the flush after each test must not take the Reviewers group with it.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="needs row locks and concurrent connections: run with DATABASE_URL=postgres://…",
