@@ -1,0 +1,209 @@
+"""What the API shows: explicit allowlists of public fields, nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models.fields.files import FieldFile
+from django_countries import countries
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from coalition.models import Campaign, Endorsement, Logo, Sector
+from coalition.selectors import Facets
+
+
+def absolute_url(url: str) -> str:
+    """``url`` as an absolute URL: storage URLs are often paths, which embeds cannot use."""
+    if url.startswith(("http://", "https://")):
+        return url
+    if url.startswith("//"):
+        return f"https:{url}"
+    return f"{settings.SITE_URL}{url}"
+
+
+def sector_name(sector: Sector) -> str:
+    """The sector's name in the active language.
+
+    Sector names are not translated yet; when they are, this is the one place to read the
+    translation, since every response is built inside ``translation.override(lang)``.
+    """
+    return sector.name
+
+
+def _sector_parent(sector: Sector, sectors: dict[int, Sector] | None) -> str | None:
+    if sector.parent_id is None:
+        return None
+    if sectors and sector.parent_id in sectors:
+        return sectors[sector.parent_id].slug
+    return sector.parent.slug
+
+
+class CountrySerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="ISO 3166-1 alpha-2 code.")
+    name = serializers.CharField(help_text="The country's name in the response's language.")
+
+    def to_representation(self, instance: Any) -> dict[str, str]:
+        code = str(getattr(instance, "code", instance))
+        return {"code": code, "name": str(countries.name(code))}
+
+
+class SectorSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    parent = serializers.CharField(
+        allow_null=True, help_text="The parent sector's slug, or null for a top-level sector."
+    )
+
+    def to_representation(self, instance: Sector) -> dict[str, Any]:
+        return {
+            "slug": instance.slug,
+            "name": sector_name(instance),
+            "parent": _sector_parent(instance, self.context.get("sectors")),
+        }
+
+
+class LogoSerializer(serializers.ModelSerializer):
+    png = serializers.SerializerMethodField()
+    webp = serializers.SerializerMethodField()
+    png_2x = serializers.SerializerMethodField()
+    webp_2x = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Logo
+        fields = ["png", "webp", "png_2x", "webp_2x", "width", "height"]
+
+    @staticmethod
+    def _url(file: FieldFile) -> str:
+        return absolute_url(file.url)
+
+    @extend_schema_field(serializers.URLField())
+    def get_png(self, logo: Logo) -> str:
+        return self._url(logo.png)
+
+    @extend_schema_field(serializers.URLField())
+    def get_webp(self, logo: Logo) -> str:
+        return self._url(logo.webp)
+
+    @extend_schema_field(serializers.URLField())
+    def get_png_2x(self, logo: Logo) -> str:
+        return self._url(logo.png_2x)
+
+    @extend_schema_field(serializers.URLField())
+    def get_webp_2x(self, logo: Logo) -> str:
+        return self._url(logo.webp_2x)
+
+
+class AllySerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", help_text="A stable public id.")
+    name = serializers.CharField(source="organization.name")
+    website = serializers.URLField(source="organization.website")
+    country = CountrySerializer(source="organization.country")
+    sector = SectorSerializer(source="organization.sector")
+    logo = LogoSerializer(source="organization.logo", allow_null=True)
+    statement = serializers.CharField(source="organization.statement")
+    verified = serializers.BooleanField(
+        source="domain_verified",
+        help_text="The contact who applied has an email address on the organization's domain.",
+    )
+
+    class Meta:
+        model = Endorsement
+        fields = [
+            "id",
+            "name",
+            "website",
+            "country",
+            "sector",
+            "logo",
+            "statement",
+            "verified",
+            "approved_at",
+        ]
+        read_only_fields = fields
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    ally_count = serializers.IntegerField(help_text="How many allies are approved.")
+
+    class Meta:
+        model = Campaign
+        fields = ["slug", "title", "statement", "is_default", "accepts_applications", "ally_count"]
+        read_only_fields = fields
+
+
+class CountryCountSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="ISO 3166-1 alpha-2 code.")
+    name = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class SectorCountSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    parent = serializers.CharField(allow_null=True)
+    count = serializers.IntegerField(help_text="Allies in exactly this sector.")
+
+
+class CountrySectorCountSerializer(serializers.Serializer):
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-2 code.")
+    sector = serializers.CharField(help_text="Sector slug.")
+    count = serializers.IntegerField()
+
+
+class FacetsSerializer(serializers.Serializer):
+    campaign = serializers.CharField(help_text="The campaign's slug.")
+    total = serializers.IntegerField(
+        help_text="Allies selected; each list of counts adds up to it."
+    )
+    countries = CountryCountSerializer(many=True)
+    sectors = SectorCountSerializer(many=True)
+    country_sector = CountrySectorCountSerializer(many=True)
+
+
+def facets_data(*, campaign: Campaign, facets: Facets, sectors: dict[int, Sector]) -> dict:
+    """The facets with ISO codes, slugs and names (in the active language), largest first."""
+    return {
+        "campaign": campaign.slug,
+        "total": facets.total,
+        "countries": [
+            {"code": code, "name": str(countries.name(code)), "count": count}
+            for code, count in sorted(
+                facets.countries.items(), key=lambda item: (-item[1], item[0])
+            )
+        ],
+        "sectors": [
+            {
+                "slug": sectors[sector_id].slug,
+                "name": sector_name(sectors[sector_id]),
+                "parent": _sector_parent(sectors[sector_id], sectors),
+                "count": count,
+            }
+            for sector_id, count in sorted(
+                facets.sectors.items(), key=lambda item: (-item[1], sectors[item[0]].slug)
+            )
+        ],
+        "country_sector": [
+            {"country": code, "sector": sectors[sector_id].slug, "count": count}
+            for (code, sector_id), count in sorted(
+                facets.country_sector.items(),
+                key=lambda item: (item[0][0], sectors[item[0][1]].slug),
+            )
+        ],
+    }
+
+
+class ParameterErrorSerializer(serializers.Serializer):
+    parameter = serializers.CharField(help_text="The parameter at fault.")
+    message = serializers.CharField(help_text="What is wrong with it.")
+    accepts = serializers.CharField(help_text="What the parameter accepts.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = ParameterErrorSerializer(many=True)
+
+
+class UnavailableSerializer(serializers.Serializer):
+    detail = serializers.CharField()

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from api import views
+
+# A namespace of its own: the router's names ("campaign-detail") would otherwise shadow the
+# site's pages of the same name.
+app_name = "api"
+
+router = SimpleRouter()
+router.register("campaigns", views.CampaignViewSet, basename="campaign")
+router.register("allies", views.AllyViewSet, basename="ally")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("v1/facets/", views.FacetsView.as_view(), name="facets"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Anything else under /api/ is a JSON 404, like every other API error.
+    re_path(r"^.*/$", views.not_found),
+]
