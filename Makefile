@@ -4,8 +4,10 @@ PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# axe-core for the browser tests' accessibility checks, pinned in package-lock.json.
+AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run test setup lint format clean
+.PHONY: run test setup lint format clean browser-deps
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,8 +35,18 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: setup lint
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --ignore-scripts --no-audit --no-fund && touch $(AXE); \
+	else \
+		echo "NOTE: npm not found: the accessibility (axe) browser tests will be skipped."; \
+	fi
+
+browser-deps: $(AXE)
+	@test -x "$${CHROMIUM:-/usr/bin/chromium}" || echo "NOTE: no Chromium at $${CHROMIUM:-/usr/bin/chromium}: the browser tests will be skipped (apt-get install chromium)."
+
+test: setup lint browser-deps
 	$(VENV)/bin/pytest
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache .ruff_cache node_modules

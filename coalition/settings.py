@@ -61,14 +61,19 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_countries",
+    "corsheaders",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "coalition",
     "api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that can answer on its own, so that every API response has its headers.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -77,6 +82,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "coalition.middleware.frame_ancestors_middleware",
 ]
 
 ROOT_URLCONF = "coalition.urls"
@@ -190,6 +196,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Only the embeds (/embed/…) may be framed, by any site unless this names the sites allowed
+# (space-separated origins such as "https://partner.example https://*.campaign.example").
+EMBED_FRAME_ANCESTORS = os.getenv("EMBED_FRAME_ANCESTORS", "").split()
 BEHIND_HTTPS_PROXY = envbool("BEHIND_HTTPS_PROXY", "False")
 if BEHIND_HTTPS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -204,12 +213,49 @@ APPLY_RATE_LIMIT = (envint("APPLY_RATE_LIMIT", "10"), 3600)
 RESEND_RATE_LIMIT = (envint("RESEND_RATE_LIMIT", "5"), 3600)
 APPLICATION_MIN_FILL_SECONDS = envint("APPLICATION_MIN_FILL_SECONDS", "3")
 
+# Data retention (manage.py apply_retention, daily): days before unconfirmed applications are
+# deleted, and before the contact details of rejected, withdrawn and removed ones are erased.
+RETENTION_UNCONFIRMED_DAYS = envint("RETENTION_UNCONFIRMED_DAYS", "30")
+RETENTION_PERSONAL_DATA_DAYS = envint("RETENTION_PERSONAL_DATA_DAYS", "90")
+
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.renderers.ApiContentNegotiation",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Generous: an embed makes a request or two a page view, and the responses are cached.
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.AnonymousRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": f"{envint('API_THROTTLE_PER_MINUTE', '600')}/minute"},
 }
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Coalition Registry API",
+    "DESCRIPTION": (
+        "Read-only, public and cached: the campaigns and their approved allies. "
+        "Every response carries an ETag and Last-Modified; errors name the parameter at fault."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.empty_values_mean_not_given",
+    ],
+    # Served from our own static files: the docs page loads nothing from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
+
+# The API may be read from any site, without credentials; nothing else is shared.
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_EXPOSE_HEADERS = ["ETag", "Retry-After"]
+CORS_PREFLIGHT_MAX_AGE = 86400
 
 LOGGING = {
     "version": 1,

@@ -1,15 +1,38 @@
 from __future__ import annotations
 
-from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods
+import hashlib
+import json
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlencode
 
-from coalition import ratelimit, selectors, services, tokens
-from coalition.forms import ApplicationForm, ManageForm, ResendForm, WithdrawForm
-from coalition.models import Campaign, Endorsement, OrganizationVersion
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_http_methods, require_safe
+from django_countries import countries
+
+from coalition import caching, feeds, images, ratelimit, selectors, services, tokens
+from coalition.forms import (
+    WALL_MAX_COLUMNS,
+    WALL_ORDERS,
+    WALL_THEMES,
+    ApplicationForm,
+    EmbedBuilderForm,
+    ManageForm,
+    ResendForm,
+    WallDisplayForm,
+    WallFilterForm,
+    WithdrawForm,
+)
+from coalition.models import Campaign, Endorsement, OrganizationVersion, Sector
 
 
 def _campaign_or_404(slug: str | None) -> Campaign:
@@ -19,13 +42,450 @@ def _campaign_or_404(slug: str | None) -> Campaign:
         raise Http404 from None
 
 
+# The public wall, its embeds and its images -----------------------------------------------------
+#
+# Every public rendering goes through ``caching.cached_public_response`` under a variant that
+# names everything it depends on besides the allies themselves: the path, the validated
+# parameters, the language and the campaign's own text. Parameters are validated before the
+# cache is asked, so bad input gets its message (and a 400) and is never stored.
+
+WALL_PAGE_SIZE = 200
+EMBED_POLICY = caching.CachePolicy(max_age=60, s_maxage=300)
+SCRIPT_POLICY = caching.CachePolicy(max_age=3600, s_maxage=3600, stale_while_revalidate=86400)
+
+# What a parameter means when it is absent; canonical URLs leave these out.
+_DEFAULTS: dict[str, object] = {
+    "country": [],
+    "sector": [],
+    "q": "",
+    "order": "name",
+    "page": 1,
+    "theme": "light",
+    "lang": "",
+    "columns": 0,
+    "names": True,
+    "count": True,
+    "height": 600,
+}
+_PARAMETER_ORDER = tuple(_DEFAULTS)
+
+
+def wall_query(cleaned: dict[str, object], **changes: object) -> str:
+    """The canonical query string for validated parameters (defaults left out), or ``""``."""
+    values = {**cleaned, **changes}
+    params: list[tuple[str, str]] = []
+    for name in _PARAMETER_ORDER:
+        if name not in values or values[name] == _DEFAULTS[name]:
+            continue
+        value = values[name]
+        if isinstance(value, bool):
+            params.append((name, "1" if value else "0"))
+        elif isinstance(value, list | tuple):
+            params.append((name, ",".join(value)))
+        else:
+            params.append((name, str(value)))
+    return f"?{urlencode(params)}" if params else ""
+
+
+def _filters(cleaned: dict) -> selectors.AllyFilters:
+    return selectors.AllyFilters(
+        countries=tuple(cleaned["country"]),
+        sectors=tuple(cleaned["sector"]),
+        q=cleaned["q"],
+        order=cleaned["order"],
+    )
+
+
+def _variant(request: HttpRequest, campaign: Campaign, cleaned: dict, *extra: str) -> str:
+    """Everything a rendering depends on besides the allies (see ``cached_public_response``)."""
+    campaign_text = hashlib.sha256(
+        "\0".join(
+            [campaign.slug, campaign.title, campaign.statement, str(campaign.accepts_applications)]
+        ).encode()
+    ).hexdigest()[:16]
+    parameters = json.dumps(cleaned, sort_keys=True, default=str)
+    return "|".join(
+        [request.path, get_language() or "", str(campaign.pk), campaign_text, parameters, *extra]
+    )
+
+
+@dataclass
+class FacetOption:
+    value: str
+    label: str
+    count: int
+    selected: bool
+    children: list[FacetOption] = field(default_factory=list)
+
+
+def _country_options(facets: selectors.Facets, selected: list[str]) -> list[FacetOption]:
+    codes = set(facets.countries) | set(selected)
+    options = [
+        FacetOption(
+            value=code,
+            label=str(countries.name(code)) or code,
+            count=facets.countries.get(code, 0),
+            selected=code in selected,
+        )
+        for code in codes
+    ]
+    return sorted(options, key=lambda option: option.label.casefold())
+
+
+def _sector_options(
+    sectors: list[Sector], facets: selectors.Facets, selected: list[str]
+) -> list[FacetOption]:
+    """Top-level sectors with their children; a parent counts its own allies and its children's.
+
+    Only sectors that have allies are offered, and those already chosen.
+    """
+    parents: dict[int, FacetOption] = {}
+    for sector in sectors:
+        if sector.parent_id is None:
+            parents[sector.pk] = FacetOption(
+                value=sector.slug,
+                label=sector.name,
+                count=facets.sectors.get(sector.pk, 0),
+                selected=sector.slug in selected,
+            )
+    for sector in sectors:
+        parent = parents.get(sector.parent_id) if sector.parent_id else None
+        if parent is None:
+            continue
+        count = facets.sectors.get(sector.pk, 0)
+        parent.count += count
+        if count or sector.slug in selected:
+            parent.children.append(
+                FacetOption(
+                    value=sector.slug,
+                    label=sector.name,
+                    count=count,
+                    selected=sector.slug in selected,
+                )
+            )
+    return [
+        option for option in parents.values() if option.count or option.selected or option.children
+    ]
+
+
+def _sign_on_url(campaign: Campaign, slug: str | None) -> str:
+    return reverse("apply-default") if slug is None else reverse("apply", args=[campaign.slug])
+
+
+def _pages(page, cleaned: dict, base: str = "") -> list[dict[str, object]]:
+    if page.paginator.num_pages < 2:
+        return []
+    links = []
+    for number in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1):
+        if number == page.paginator.ELLIPSIS:
+            links.append({"ellipsis": True})
+        else:
+            links.append(
+                {
+                    "number": number,
+                    "url": base + (wall_query(cleaned, page=number) or "?"),
+                    "current": number == page.number,
+                }
+            )
+    return links
+
+
+def _wall_context(
+    *,
+    campaign: Campaign,
+    cleaned: dict,
+    sectors: list[Sector],
+    page_size: int = WALL_PAGE_SIZE,
+) -> dict[str, object]:
+    """Everything the wall shows, in a fixed number of queries whatever the number of allies:
+    one for the counts by country and sector, one for the filtered count, one for the page."""
+    facets = selectors.ally_facets(campaign=campaign)
+    allies = selectors.ally_list(campaign=campaign, filters=_filters(cleaned))
+    page = Paginator(allies, page_size).get_page(cleaned["page"])
+    filtered = bool(cleaned["country"] or cleaned["sector"] or cleaned["q"])
+    by_slug = {sector.slug: sector for sector in sectors}
+    active = [
+        {
+            "label": str(countries.name(code)) or code,
+            "url": wall_query(cleaned, country=[c for c in cleaned["country"] if c != code], page=1)
+            or "?",
+        }
+        for code in cleaned["country"]
+    ] + [
+        {
+            "label": by_slug[slug].name if slug in by_slug else slug,
+            "url": wall_query(cleaned, sector=[s for s in cleaned["sector"] if s != slug], page=1)
+            or "?",
+        }
+        for slug in cleaned["sector"]
+    ]
+    return {
+        "campaign": campaign,
+        "ally_count": facets.total,
+        "shown_count": page.paginator.count,
+        "filtered": filtered,
+        "page": page,
+        "pages": _pages(page, cleaned),
+        "items": images.wall_items(page.object_list),
+        "country_options": _country_options(facets, cleaned["country"]),
+        "sector_options": _sector_options(sectors, facets, cleaned["sector"]),
+        "active_filters": active,
+        "cleaned": cleaned,
+        "orders": WALL_ORDERS,
+    }
+
+
+def _validated(
+    request: HttpRequest, form_class: type[WallFilterForm]
+) -> tuple[WallFilterForm, list[Sector]]:
+    sectors = selectors.sectors_all()
+    form = form_class(request.GET, sector_slugs=[sector.slug for sector in sectors])
+    form.is_valid()
+    return form, sectors
+
+
+def _bad_parameters_context(
+    campaign: Campaign, form: WallFilterForm, sectors: list[Sector]
+) -> dict[str, object]:
+    facets = selectors.ally_facets(campaign=campaign)
+    return {
+        "campaign": campaign,
+        "ally_count": facets.total,
+        "problems": form.problems(),
+        "country_options": _country_options(facets, []),
+        "sector_options": _sector_options(sectors, facets, []),
+        "cleaned": {**_DEFAULTS, "page": 1},
+        "orders": WALL_ORDERS,
+    }
+
+
+@require_safe
 def campaign_detail(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """The campaign, its statement and its wall of allies, filtered by the GET parameters."""
     campaign = _campaign_or_404(slug)
-    allies = selectors.ally_list(campaign=campaign)
-    return render(
+    form, sectors = _validated(request, WallFilterForm)
+    extra = {"sign_on_url": _sign_on_url(campaign, slug), "slug": slug}
+    if not form.is_valid():
+        context = {**_bad_parameters_context(campaign, form, sectors), **extra}
+        return render(request, "coalition/campaign_detail.html", context, status=400)
+    cleaned = form.cleaned_data
+
+    def build() -> HttpResponse:
+        context = {**_wall_context(campaign=campaign, cleaned=cleaned, sectors=sectors), **extra}
+        return render(request, "coalition/campaign_detail.html", context)
+
+    return caching.cached_public_response(
         request,
-        "coalition/campaign_detail.html",
-        {"campaign": campaign, "allies": allies, "ally_count": len(allies)},
+        namespace="wall",
+        variant=_variant(request, campaign, cleaned),
+        build=build,
+        vary=("Accept-Language",),
+    )
+
+
+def frame_ancestors() -> str:
+    """Who may frame an embed: everyone, unless ``EMBED_FRAME_ANCESTORS`` names the sites."""
+    allowed = getattr(settings, "EMBED_FRAME_ANCESTORS", [])
+    return " ".join(["'self'", *allowed]) if allowed else "*"
+
+
+def _frameable(response: HttpResponse) -> HttpResponse:
+    response["Content-Security-Policy"] = f"frame-ancestors {frame_ancestors()}"
+    return response
+
+
+@require_safe
+@xframe_options_exempt
+def embed(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """The wall alone, for an iframe on another site; the only pages that may be framed."""
+    campaign = _campaign_or_404(slug)
+    form, sectors = _validated(request, WallDisplayForm)
+    if not form.is_valid():
+        context = {"campaign": campaign, "problems": form.problems(), "options": _DEFAULTS}
+        return _frameable(render(request, "embed/wall.html", context, status=400))
+    cleaned = form.cleaned_data
+    language = cleaned["lang"] or get_language()
+
+    def build() -> HttpResponse:
+        with translation.override(language):
+            context = _wall_context(campaign=campaign, cleaned=cleaned, sectors=sectors)
+            context.update(
+                options=cleaned,
+                full_url=reverse("campaign-detail", args=[campaign.slug]),
+                sign_on_url=_sign_on_url(campaign, campaign.slug),
+                language=language,
+            )
+            response = render(request, "embed/wall.html", context)
+            response["Content-Language"] = language
+            return response
+
+    response = caching.cached_public_response(
+        request,
+        namespace="embed",
+        variant=_variant(request, campaign, cleaned, language),
+        build=build,
+        policy=EMBED_POLICY,
+        vary=("Accept-Language",),
+    )
+    return _frameable(response)
+
+
+def _read_static(name: str) -> bytes:
+    path = finders.find(name)
+    if not path:
+        raise Http404
+    with open(path, "rb") as file:
+        return file.read()
+
+
+@require_safe
+def embed_script(request: HttpRequest) -> HttpResponse:
+    """``/embed.js``: turns ``<div data-coalition-wall …>`` on any site into a wall iframe."""
+    content = _read_static("coalition/embed.js")
+
+    def build() -> HttpResponse:
+        return HttpResponse(content, content_type="text/javascript; charset=utf-8")
+
+    response = caching.cached_public_response(
+        request,
+        namespace="embed-js",
+        variant=hashlib.sha256(content).hexdigest(),
+        build=build,
+        policy=SCRIPT_POLICY,
+    )
+    # Other sites load it with <script src>, with or without ``crossorigin``.
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+@require_safe
+def embed_builder(request: HttpRequest, slug: str) -> HttpResponse:
+    """Pick filters and looks, see the embed, copy the snippet; works without JavaScript."""
+    campaign = _campaign_or_404(slug)
+    form, sectors = _validated(request, EmbedBuilderForm)
+    valid = form.is_valid()
+    cleaned = form.cleaned_data if valid else {**_DEFAULTS}
+    site = settings.SITE_URL
+    embed_path = reverse("embed", args=[campaign.slug])
+    embed_query = wall_query({**cleaned, "height": _DEFAULTS["height"]})
+    script_attributes = [("data-campaign", campaign.slug)]
+    for name in ("country", "sector", "q", "order", "theme", "lang", "columns", "names", "count"):
+        value = wall_query({name: cleaned[name]})
+        if value:
+            script_attributes.append((f"data-{name}", unquote(value.split("=", 1)[1])))
+
+    def build(status: int = 200) -> HttpResponse:
+        facets = selectors.ally_facets(campaign=campaign)
+        context = {
+            "campaign": campaign,
+            "form": form,
+            "problems": [] if valid else form.problems(),
+            "cleaned": cleaned,
+            "ally_count": facets.total,
+            "country_options": _country_options(facets, cleaned["country"]),
+            "sector_options": _sector_options(sectors, facets, cleaned["sector"]),
+            "orders": WALL_ORDERS,
+            "themes": WALL_THEMES,
+            "languages": settings.LANGUAGES,
+            "max_columns": range(1, WALL_MAX_COLUMNS + 1),
+            "site_url": site,
+            "embed_path": embed_path,
+            "preview_url": embed_path + embed_query,
+            "iframe_snippet": render_to_string(
+                "embed/snippet_iframe.txt",
+                {
+                    "src": site + embed_path + embed_query,
+                    "height": cleaned["height"],
+                    "title": _("Organizations that stand together"),
+                },
+            ).strip(),
+            "script_snippet": render_to_string(
+                "embed/snippet_script.txt",
+                {"attributes": script_attributes, "src": site + reverse("embed-js")},
+            ).strip(),
+        }
+        return render(request, "coalition/embed_builder.html", context, status=status)
+
+    if not valid:
+        return build(status=400)
+    return caching.cached_public_response(
+        request,
+        namespace="embed-builder",
+        variant=_variant(request, campaign, cleaned, site),
+        build=build,
+        vary=("Accept-Language",),
+    )
+
+
+def _wall_image(request: HttpRequest, slug: str, *, kind: str) -> HttpResponse:
+    campaign = _campaign_or_404(slug)
+    form, _sectors = _validated(request, WallDisplayForm)
+    if not form.is_valid():
+        return HttpResponse(
+            "\n".join(form.problems()), status=400, content_type="text/plain; charset=utf-8"
+        )
+    cleaned = form.cleaned_data
+    language = cleaned["lang"] or get_language()
+
+    def build() -> HttpResponse:
+        with translation.override(language):
+            allies = selectors.ally_list(campaign=campaign, filters=_filters(cleaned))
+            total = allies.count()
+            options = {
+                "title": campaign.title,
+                "items": images.wall_items(allies[: images.IMAGE_MAX_ALLIES]),
+                "total": total,
+                "theme": cleaned["theme"],
+                "columns": cleaned["columns"],
+                "names": cleaned["names"],
+                "count": cleaned["count"],
+            }
+            if kind == "svg":
+                response = HttpResponse(
+                    images.wall_svg(**options), content_type="image/svg+xml; charset=utf-8"
+                )
+            else:
+                response = HttpResponse(images.wall_png(**options), content_type="image/png")
+            response["Content-Language"] = language
+        return response
+
+    response = caching.cached_public_response(
+        request,
+        namespace=f"wall-{kind}",
+        variant=_variant(request, campaign, cleaned, language),
+        build=build,
+        vary=("Accept-Language",),
+    )
+    # Images are put in other sites' pages and READMEs: they may be loaded from anywhere, and a
+    # stray script in an SVG opened on its own would run in nothing.
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response["Access-Control-Allow-Origin"] = "*"
+    if kind == "svg":
+        response["Content-Security-Policy"] = "default-src 'none'; img-src data:"
+    return response
+
+
+@require_safe
+def wall_svg(request: HttpRequest, slug: str) -> HttpResponse:
+    return _wall_image(request, slug, kind="svg")
+
+
+@require_safe
+def wall_png(request: HttpRequest, slug: str) -> HttpResponse:
+    return _wall_image(request, slug, kind="png")
+
+
+@require_safe
+def allies_feed(request: HttpRequest, slug: str) -> HttpResponse:
+    """Atom feed of the newest approvals."""
+    campaign = _campaign_or_404(slug)
+    return caching.cached_public_response(
+        request,
+        namespace="feed",
+        variant=_variant(request, campaign, {}),
+        build=lambda: feeds.AlliesFeed()(request, slug=slug),
+        vary=("Accept-Language",),
     )
 
 
@@ -220,6 +680,24 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     response = render(request, "coalition/manage.html", context, status=status)
     # A private page: keep it out of shared caches and out of the Referer of outgoing links.
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def manage_data(request: HttpRequest, token: str) -> HttpResponse:
+    """Everything stored about this application, as JSON, for its contact."""
+    try:
+        endorsement = tokens.endorsement_from_manage_token(token)
+    except tokens.InvalidLink:
+        return _link_problem(request, expired=False)
+    response = JsonResponse(
+        services.endorsement_data_export(endorsement=endorsement),
+        json_dumps_params={"indent": 2, "ensure_ascii": False},
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="application-{endorsement.public_id}.json"'
+    )
     response["Cache-Control"] = "private, no-store"
     response["Referrer-Policy"] = "no-referrer"
     return response

@@ -1,0 +1,425 @@
+"""The wall as tiles: logo sizes that look even, and the wall drawn as SVG and as PNG.
+
+The images are for places where no HTML can go (newsletters, READMEs). They draw only what the
+selectors return, read logos through the storage API, and escape every name: the SVG is built
+with ElementTree, which escapes text and attributes, never by pasting strings together.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+import math
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.files.storage import default_storage
+from django.utils.translation import ngettext
+from PIL import Image, ImageDraw, ImageFont
+from PIL.PngImagePlugin import PngInfo
+
+from coalition.models import Endorsement, Logo
+
+logger = logging.getLogger(__name__)
+
+# Logos are fitted into this box on the wall (CSS pixels), then scaled so that every logo covers
+# about the same area: a wide wordmark and a square emblem then look the same size.
+LOGO_BOX = (160, 80)
+LOGO_FILL = 0.55
+# How many allies an image draws at most; the rest are counted in a "+N more" line.
+IMAGE_MAX_ALLIES = 200
+IMAGE_DEFAULT_COLUMNS = 5
+
+# XML 1.0 cannot carry these at all, not even escaped; a name that somehow holds one must not
+# make the image or the feed fail.
+_XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    return _XML_INVALID.sub("", text)
+
+
+def fit_logo(width: int, height: int, box: tuple[int, int] = LOGO_BOX) -> tuple[int, int]:
+    """Display size for a ``width`` × ``height`` logo: about the same area for every logo,
+    never outside ``box``."""
+    if width <= 0 or height <= 0:
+        return box
+    scale = math.sqrt(box[0] * box[1] * LOGO_FILL / (width * height))
+    scale = min(scale, box[0] / width, box[1] / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+@dataclass(frozen=True)
+class WallItem:
+    """One tile of the wall: only public fields."""
+
+    public_id: str
+    name: str
+    website: str
+    verified: bool
+    country: str
+    country_name: str
+    sector: str
+    logo: Logo | None
+    display_width: int
+    display_height: int
+
+
+def wall_items(allies: Iterable[Endorsement]) -> list[WallItem]:
+    items = []
+    for ally in allies:
+        organization = ally.organization
+        logo = organization.logo
+        width, height = fit_logo(logo.width, logo.height) if logo else LOGO_BOX
+        items.append(
+            WallItem(
+                public_id=ally.public_id,
+                name=organization.name,
+                website=organization.website,
+                verified=ally.domain_verified,
+                country=organization.country.code,
+                country_name=str(organization.country.name),
+                sector=organization.sector.name,
+                logo=logo,
+                display_width=width,
+                display_height=height,
+            )
+        )
+    return items
+
+
+@dataclass(frozen=True)
+class Palette:
+    background: str
+    card: str
+    tile: str
+    ink: str
+    muted: str
+    border: str
+
+
+PALETTES = {
+    "light": Palette("#fbfbf8", "#ffffff", "#ffffff", "#1f2933", "#52606d", "#e4e7eb"),
+    "dark": Palette("#14202b", "#1e2d3b", "#f5f6f4", "#f0f4f8", "#bcccdc", "#334e68"),
+}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where things go, shared by the SVG and the PNG so that both look alike."""
+
+    columns: int
+    rows: int
+    names: bool
+    count: bool
+    more: int
+    padding: int = 16
+    gap: int = 12
+    tile_width: int = 184
+    header_height: int = 48
+    footer_height: int = 32
+
+    @property
+    def logo_area_height(self) -> int:
+        return LOGO_BOX[1] + 24
+
+    @property
+    def tile_height(self) -> int:
+        return self.logo_area_height + (32 if self.names else 0)
+
+    @property
+    def width(self) -> int:
+        return 2 * self.padding + self.columns * self.tile_width + (self.columns - 1) * self.gap
+
+    @property
+    def top(self) -> int:
+        return self.padding + (self.header_height if self.count else 0)
+
+    @property
+    def height(self) -> int:
+        rows_height = self.rows * self.tile_height + max(self.rows - 1, 0) * self.gap
+        return self.top + rows_height + (self.footer_height if self.more else 0) + self.padding
+
+    def tile_origin(self, index: int) -> tuple[int, int]:
+        row, column = divmod(index, self.columns)
+        return (
+            self.padding + column * (self.tile_width + self.gap),
+            self.top + row * (self.tile_height + self.gap),
+        )
+
+
+def _layout(total: int, drawn: int, *, columns: int, names: bool, count: bool) -> Layout:
+    columns = columns or IMAGE_DEFAULT_COLUMNS
+    columns = max(1, min(columns, drawn)) if drawn else 1
+    return Layout(
+        columns=columns,
+        rows=math.ceil(drawn / columns),
+        names=names,
+        count=count,
+        more=total - drawn,
+    )
+
+
+def headline(total: int) -> str:
+    return ngettext(
+        "%(count)s organization stands together",
+        "%(count)s organizations stand together",
+        total,
+    ) % {"count": total}
+
+
+def _more_line(more: int) -> str:
+    return ngettext("+%(count)s more organization", "+%(count)s more organizations", more) % {
+        "count": more
+    }
+
+
+def _short(name: str, limit: int = 26) -> str:
+    return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
+
+
+def _read_logo(logo: Logo, cache: dict[str, bytes | None]) -> bytes | None:
+    name = logo.png.name
+    if name not in cache:
+        try:
+            with default_storage.open(name, "rb") as file:
+                cache[name] = file.read()
+        except OSError:  # a missing file costs the logo, never the image
+            logger.warning("Logo file %s could not be read", name, exc_info=True)
+            cache[name] = None
+    return cache[name]
+
+
+def wall_svg(
+    *,
+    title: str,
+    items: list[WallItem],
+    total: int,
+    theme: str = "light",
+    columns: int = 0,
+    names: bool = True,
+    count: bool = True,
+) -> bytes:
+    """An SVG document of the first ``IMAGE_MAX_ALLIES`` items; ``total`` counts them all."""
+    drawn = items[:IMAGE_MAX_ALLIES]
+    layout = _layout(total, len(drawn), columns=columns, names=names, count=count)
+    colors = PALETTES.get(theme, PALETTES["light"])
+    svg = ET.Element(
+        "svg",
+        {
+            "xmlns": "http://www.w3.org/2000/svg",
+            "width": str(layout.width),
+            "height": str(layout.height),
+            "viewBox": f"0 0 {layout.width} {layout.height}",
+            "role": "img",
+            "aria-labelledby": "wall-title wall-desc",
+            "font-family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+        },
+    )
+    ET.SubElement(svg, "title", {"id": "wall-title"}).text = xml_safe(f"{title}: {headline(total)}")
+    listed = ", ".join(item.name for item in drawn)
+    if layout.more:
+        listed = f"{listed}, {_more_line(layout.more)}"
+    ET.SubElement(svg, "desc", {"id": "wall-desc"}).text = xml_safe(listed)
+    ET.SubElement(
+        svg,
+        "rect",
+        {"width": "100%", "height": "100%", "fill": colors.background},
+    )
+    if count:
+        heading = ET.SubElement(
+            svg,
+            "text",
+            {
+                "x": str(layout.padding),
+                "y": str(layout.padding + 24),
+                "font-size": "20",
+                "font-weight": "600",
+                "fill": colors.ink,
+            },
+        )
+        heading.text = xml_safe(headline(total))
+
+    logos: dict[str, bytes | None] = {}
+    box_width, box_height = layout.tile_width, layout.logo_area_height
+    for index, item in enumerate(drawn):
+        x, y = layout.tile_origin(index)
+        group = ET.SubElement(svg, "g", {"transform": f"translate({x} {y})"})
+        ET.SubElement(group, "title").text = xml_safe(item.name)
+        ET.SubElement(
+            group,
+            "rect",
+            {
+                "width": str(box_width),
+                "height": str(layout.tile_height),
+                "rx": "8",
+                "fill": colors.card,
+                "stroke": colors.border,
+            },
+        )
+        ET.SubElement(
+            group,
+            "rect",
+            {
+                "x": "6",
+                "y": "6",
+                "width": str(box_width - 12),
+                "height": str(box_height - 12),
+                "rx": "5",
+                "fill": colors.tile,
+            },
+        )
+        data = _read_logo(item.logo, logos) if item.logo else None
+        if data is not None:
+            ET.SubElement(
+                group,
+                "image",
+                {
+                    "x": str((box_width - item.display_width) // 2),
+                    "y": str((box_height - item.display_height) // 2),
+                    "width": str(item.display_width),
+                    "height": str(item.display_height),
+                    "href": "data:image/png;base64," + base64.b64encode(data).decode("ascii"),
+                },
+            )
+        elif not names:
+            # Without a logo and without names the tile would be blank: name it in the tile.
+            placeholder = ET.SubElement(
+                group,
+                "text",
+                {
+                    "x": str(box_width // 2),
+                    "y": str(box_height // 2 + 5),
+                    "font-size": "13",
+                    "text-anchor": "middle",
+                    "fill": "#1f2933",
+                },
+            )
+            placeholder.text = xml_safe(_short(item.name))
+        if names:
+            label = ET.SubElement(
+                group,
+                "text",
+                {
+                    "x": str(box_width // 2),
+                    "y": str(box_height + 18),
+                    "font-size": "13",
+                    "text-anchor": "middle",
+                    "fill": colors.ink,
+                },
+            )
+            label.text = xml_safe(_short(item.name))
+    if layout.more:
+        more = ET.SubElement(
+            svg,
+            "text",
+            {
+                "x": str(layout.padding),
+                "y": str(layout.height - layout.padding - 8),
+                "font-size": "14",
+                "fill": colors.muted,
+            },
+        )
+        more.text = _more_line(layout.more)
+    return ET.tostring(svg, encoding="utf-8", xml_declaration=True)
+
+
+def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    return ImageFont.load_default(size=size)
+
+
+def _fit_text(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> str:
+    if draw.textlength(text, font=font) <= width:
+        return text
+    while text and draw.textlength(text + "…", font=font) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def wall_png(
+    *,
+    title: str,
+    items: list[WallItem],
+    total: int,
+    theme: str = "light",
+    columns: int = 0,
+    names: bool = True,
+    count: bool = True,
+) -> bytes:
+    """A PNG of the first ``IMAGE_MAX_ALLIES`` items, laid out like ``wall_svg``."""
+    drawn = items[:IMAGE_MAX_ALLIES]
+    layout = _layout(total, len(drawn), columns=columns, names=names, count=count)
+    colors = PALETTES.get(theme, PALETTES["light"])
+    image = Image.new("RGB", (layout.width, layout.height), colors.background)
+    draw = ImageDraw.Draw(image)
+    heading_font, name_font = _font(20), _font(13)
+    if count:
+        draw.text(
+            (layout.padding, layout.padding + 6),
+            headline(total),
+            fill=colors.ink,
+            font=heading_font,
+        )
+    logos: dict[str, bytes | None] = {}
+    box_width, box_height = layout.tile_width, layout.logo_area_height
+    for index, item in enumerate(drawn):
+        x, y = layout.tile_origin(index)
+        draw.rounded_rectangle(
+            (x, y, x + box_width - 1, y + layout.tile_height - 1),
+            radius=8,
+            fill=colors.card,
+            outline=colors.border,
+        )
+        draw.rounded_rectangle(
+            (x + 6, y + 6, x + box_width - 7, y + box_height - 7), radius=5, fill=colors.tile
+        )
+        data = _read_logo(item.logo, logos) if item.logo else None
+        if data is not None:
+            try:
+                with Image.open(io.BytesIO(data)) as source:
+                    logo = source.convert("RGBA").resize(
+                        (item.display_width, item.display_height), Image.Resampling.LANCZOS
+                    )
+            except (OSError, ValueError):
+                logger.warning("Logo %s could not be decoded", item.logo, exc_info=True)
+            else:
+                position = (
+                    x + (box_width - item.display_width) // 2,
+                    y + (box_height - item.display_height) // 2,
+                )
+                image.paste(logo, position, logo)
+        elif not names:
+            text = _fit_text(draw, item.name, name_font, box_width - 24)
+            draw.text(
+                (x + box_width // 2, y + box_height // 2),
+                text,
+                fill="#1f2933",
+                font=name_font,
+                anchor="mm",
+            )
+        if names:
+            text = _fit_text(draw, item.name, name_font, box_width - 16)
+            draw.text(
+                (x + box_width // 2, y + box_height + 14),
+                text,
+                fill=colors.ink,
+                font=name_font,
+                anchor="mm",
+            )
+    if layout.more:
+        draw.text(
+            (layout.padding, layout.height - layout.padding - layout.footer_height + 8),
+            _more_line(layout.more),
+            fill=colors.muted,
+            font=_font(14),
+        )
+    # The PNG's own title and description name everyone drawn, like the SVG's <title>/<desc>.
+    info = PngInfo()
+    info.add_itxt("Title", f"{title}: {headline(total)}")
+    info.add_itxt("Description", ", ".join(item.name for item in drawn))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=True, pnginfo=info)
+    return buffer.getvalue()
