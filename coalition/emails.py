@@ -20,7 +20,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from coalition.models import OutboundEmail
+from coalition.models import Endorsement, OutboundEmail
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,12 @@ def render(template: str, context: dict[str, Any], language: str) -> tuple[str, 
 
 
 def queue(
-    *, template: str, to: list[str], context: dict[str, Any], language: str = "en"
+    *,
+    template: str,
+    to: list[str],
+    context: dict[str, Any],
+    language: str = "en",
+    endorsement: Endorsement | None = None,
 ) -> OutboundEmail | None:
     """Store a message for ``to`` and try to send it once the transaction commits."""
     recipients = sorted({address for address in to if address})
@@ -59,7 +64,12 @@ def queue(
         return None
     subject, text, html = render(template, context, language)
     email = OutboundEmail.objects.create(
-        to=recipients, subject=subject, body_text=text, body_html=html, template=template
+        to=recipients,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        template=template,
+        endorsement=endorsement,
     )
     transaction.on_commit(lambda: deliver(email_ids=[email.pk]))
     return email

@@ -247,6 +247,7 @@ class Endorsement(models.Model):
         Status.REMOVED: frozenset(),
     }
     LIVE_STATUSES = (Status.UNCONFIRMED, Status.PENDING, Status.APPROVED)
+    ENDED_STATUSES = (Status.REJECTED, Status.WITHDRAWN, Status.REMOVED)
 
     public_id = models.CharField(
         _("public ID"), max_length=12, unique=True, default=new_public_id, editable=False
@@ -301,6 +302,13 @@ class Endorsement(models.Model):
     )
     # Part of every manage link's signature: raising it revokes the links sent so far.
     manage_token_version = models.PositiveIntegerField(_("manage link version"), default=1)
+    ended_at = models.DateTimeField(
+        _("ended"),
+        null=True,
+        blank=True,
+        help_text=_("When the endorsement was rejected, withdrawn or removed."),
+    )
+    personal_data_erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("endorsement")
@@ -455,6 +463,15 @@ class OutboundEmail(models.Model):
     announce, so a mail server that is down delays mail but never loses it."""
 
     to = models.JSONField(_("recipients"))
+    # Mail to an applicant belongs to their application: exported with it, deleted with it.
+    endorsement = models.ForeignKey(
+        Endorsement,
+        verbose_name=_("endorsement"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="emails",
+    )
     subject = models.CharField(_("subject"), max_length=300)
     body_text = models.TextField(_("text body"))
     body_html = models.TextField(_("HTML body"), blank=True)
