@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # axe-core for the browser tests' accessibility checks, pinned in package-lock.json.
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run test setup lint format clean browser-deps
+.PHONY: run test setup lint format clean browser-deps bench bench-quick faults
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 setup: $(STAMP)
+	$(PY) manage.py compile_catalogs
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_reference_data
 	$(PY) manage.py seed_demo
@@ -47,6 +48,17 @@ browser-deps: $(AXE)
 
 test: setup lint browser-deps
 	$(VENV)/bin/pytest
+
+# Load benchmark (needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; installs wrk).
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+bench-quick: $(STAMP)
+	$(PY) bench/run.py --quick
+
+# Fault and load tests: private PostgreSQL, Redis and gunicorn, broken on purpose.
+faults: $(STAMP)
+	FAULT_TESTS=1 $(VENV)/bin/pytest tests/test_faults.py tests/test_load.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache .ruff_cache node_modules

@@ -10,6 +10,7 @@ from django_countries import countries
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from coalition.i18n import collation_key
 from coalition.models import Campaign, Endorsement, Logo, Sector
 from coalition.selectors import Facets
 
@@ -169,8 +170,10 @@ def facets_data(*, campaign: Campaign, facets: Facets, sectors: dict[int, Sector
         "total": facets.total,
         "countries": [
             {"code": code, "name": str(countries.name(code)), "count": count}
+            # Equal counts in the reader's alphabetical order.
             for code, count in sorted(
-                facets.countries.items(), key=lambda item: (-item[1], item[0])
+                facets.countries.items(),
+                key=lambda item: (-item[1], collation_key(countries.name(item[0]))),
             )
         ],
         "sectors": [

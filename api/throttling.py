@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from coalition.ratelimit import over_limit
+from coalition.ratelimit import RateLimit, over_limit
 
 
 class AnonymousRateThrottle(SimpleRateThrottle):
@@ -22,12 +22,18 @@ class AnonymousRateThrottle(SimpleRateThrottle):
     def get_cache_key(self, request, view) -> str | None:  # pragma: no cover - not used
         return None
 
-    def allow_request(self, request, view) -> bool:
+    def limit(self) -> RateLimit | None:
+        """What this throttle counts, for ``coalition.caching.PublicCacheMiddleware`` to count
+        the same when it answers from the cache in the view's place."""
         if self.rate is None:
+            return None
+        return RateLimit(scope=f"api-{self.scope}", limit=self.num_requests, window=self.duration)
+
+    def allow_request(self, request, view) -> bool:
+        limit = self.limit()
+        if limit is None:
             return True
-        return not over_limit(
-            request, scope=f"api-{self.scope}", limit=self.num_requests, window=self.duration
-        )
+        return not over_limit(request, scope=limit.scope, limit=limit.limit, window=limit.window)
 
     def wait(self) -> float:
         # A fixed window: the client may wait up to a whole one.

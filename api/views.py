@@ -96,12 +96,14 @@ class PublicReadMixin:
                 response["Content-Language"] = language
                 return response.render()
 
+        limits = (getattr(throttle, "limit", lambda: None)() for throttle in self.get_throttles())
         return cached_public_response(
             request,
             namespace="api-v1",
             variant=variant,
             build=render,
             vary=("Accept", "Accept-Language"),
+            rate_limits=tuple(limit for limit in limits if limit is not None),
         )
 
     def finalize_response(self, request, response, *args, **kwargs):

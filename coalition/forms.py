@@ -9,7 +9,8 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.db.models.functions import Coalesce
-from django.utils.translation import get_language
+from django.utils.functional import lazy
+from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -27,6 +28,12 @@ _STARTED_SALT = "coalition.application-started"
 # Control characters other than ordinary white space have no place in a name or a statement,
 # and a NUL byte is refused by PostgreSQL: stop them here with a message instead.
 _ALLOWED_CONTROL = {"\n", "\r", "\t"}
+
+
+def lazy_format(message: str, **params: object) -> str:
+    """``message % params``, translated when shown rather than when this module is imported
+    (formatting a lazy string at class level would freeze it in the language of the moment)."""
+    return lazy(lambda: str(message) % params, str)()
 
 
 def _refuse_control_characters(value: str) -> str:
@@ -109,15 +116,45 @@ class OrganizationDetailsForm(forms.Form):
         label=_("Public statement"),
         required=False,
         max_length=STATEMENT_MAX_LENGTH,
-        help_text=_(
-            "Optional. Why your organization stands with this campaign, in %(max)s "
-            "characters at most. It is shown publicly."
-        )
-        % {"max": STATEMENT_MAX_LENGTH},
+        help_text=lazy_format(
+            _(
+                "Optional. Why your organization stands with this campaign, in %(max)s "
+                "characters at most. It is shown publicly."
+            ),
+            max=STATEMENT_MAX_LENGTH,
+        ),
         widget=forms.Textarea(
             attrs={"rows": 3, "maxlength": STATEMENT_MAX_LENGTH, "data-counter": "true"}
         ),
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The statement above is in the page's language; it may also be given in the others.
+        current = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
+        self.translation_codes = [code for code, _name in settings.LANGUAGES if code != current]
+        for code in self.translation_codes:
+            self.fields[f"statement_{code}"] = CleanCharField(
+                label=_("Public statement in %(language)s")
+                % {"language": get_language_info(code)["name_translated"]},
+                required=False,
+                max_length=STATEMENT_MAX_LENGTH,
+                widget=forms.Textarea(
+                    attrs={"rows": 2, "maxlength": STATEMENT_MAX_LENGTH, "lang": code}
+                ),
+            )
+
+    def statement_translations(self) -> dict[str, str]:
+        return {
+            code: self.cleaned_data.get(f"statement_{code}", "") for code in self.translation_codes
+        }
+
+    def statement_translation_fields(self) -> list[forms.BoundField]:
+        return [self[f"statement_{code}"] for code in self.translation_codes]
+
+    @property
+    def statement_translations_open(self) -> bool:
+        return any(field.value() or field.errors for field in self.statement_translation_fields())
 
 
 class ApplicationForm(OrganizationDetailsForm):
@@ -130,11 +167,13 @@ class ApplicationForm(OrganizationDetailsForm):
     sector = SectorChoiceField(label=_("Sector"), queryset=Sector.objects.none())
     logo = LogoField(
         label=_("Logo"),
-        help_text=_(
-            "PNG, JPEG, WebP or GIF, up to 5 MB, at least %(side)s pixels on each side. "
-            "It is shown only once a reviewer has approved your application."
-        )
-        % {"side": logos.MIN_SIDE},
+        help_text=lazy_format(
+            _(
+                "PNG, JPEG, WebP or GIF, up to 5 MB, at least %(side)s pixels on each side. "
+                "It is shown only once a reviewer has approved your application."
+            ),
+            side=logos.MIN_SIDE,
+        ),
         widget=forms.ClearableFileInput(
             attrs={"accept": "image/png,image/jpeg,image/webp,image/gif"}
         ),
@@ -277,11 +316,15 @@ class ManageForm(OrganizationDetailsForm):
 
     @classmethod
     def for_organization(cls, organization: Organization, data=None, files=None) -> ManageForm:
-        return cls(
-            data=data,
-            files=files,
-            initial={"website": organization.website, "statement": organization.statement},
-        )
+        current = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
+        initial = {
+            "website": organization.website,
+            "statement": getattr(organization, f"statement_{current}", "") or "",
+        }
+        for code, _name in settings.LANGUAGES:
+            if code != current:
+                initial[f"statement_{code}"] = getattr(organization, f"statement_{code}") or ""
+        return cls(data=data, files=files, initial=initial)
 
 
 class ResendForm(forms.Form):

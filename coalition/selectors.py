@@ -12,8 +12,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -66,8 +68,8 @@ def public_version() -> int:
             version = int(timezone.now().timestamp() * 1000)
             if not cache.add(PUBLIC_VERSION_KEY, version, None):
                 version = cache.get(PUBLIC_VERSION_KEY, version)
-    except Exception:  # cache down: every request is a new version, so nothing stale is served
-        logger.warning("Cache unavailable; public version unknown", exc_info=True)
+    except Exception as error:  # noqa: BLE001 - cache down: each request a new version
+        logger.warning("Cache unavailable; public version unknown: %s", error)
         version = int(timezone.now().timestamp() * 1000)
     return version
 
@@ -125,6 +127,11 @@ def _filtered(campaign: Campaign, filters: AllyFilters) -> QuerySet[Endorsement]
     return allies
 
 
+def _in_every_language(field: str) -> list[str]:
+    """A translated field and its column per language, so none is loaded lazily per row."""
+    return [field, *(f"{field}_{code}" for code, _name in settings.LANGUAGES)]
+
+
 def ally_list(*, campaign: Campaign, filters: AllyFilters | None = None) -> QuerySet[Endorsement]:
     """Approved endorsements of ``campaign`` with only what the public may see of them."""
     filters = filters or AllyFilters()
@@ -139,9 +146,9 @@ def ally_list(*, campaign: Campaign, filters: AllyFilters | None = None) -> Quer
             "organization__name",
             "organization__website",
             "organization__country",
-            "organization__statement",
+            *_in_every_language("organization__statement"),
             "organization__sector__slug",
-            "organization__sector__name",
+            *_in_every_language("organization__sector__name"),
             "organization__sector__parent_id",
             "organization__logo__width",
             "organization__logo__height",
@@ -156,6 +163,9 @@ def ally_list(*, campaign: Campaign, filters: AllyFilters | None = None) -> Quer
 
 def ally_get(*, public_id: str) -> Endorsement:
     """One approved ally by its public id; 404 for anything else."""
+    if len(public_id) > 12 or "\x00" in public_id:
+        # Not an id (and PostgreSQL refuses NUL in a query): simply not found, not an error.
+        raise Http404
     return get_object_or_404(
         Endorsement.objects.filter(status=APPROVED).select_related(
             "organization", "organization__sector", "organization__logo", "campaign"

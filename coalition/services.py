@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from coalition import emails, logos, tokens
@@ -165,11 +165,14 @@ def applicant_links(endorsement: Endorsement) -> dict[str, str]:
 
 
 def _mail_context(endorsement: Endorsement) -> dict[str, object]:
+    # Links lead to the pages in the language the mail is written in.
+    with translation.override(endorsement.preferred_language):
+        links = applicant_links(endorsement)
     return {
         "endorsement": endorsement,
         "organization": endorsement.organization,
         "campaign": endorsement.campaign,
-        **applicant_links(endorsement),
+        **links,
     }
 
 
@@ -259,6 +262,16 @@ def endorsement_withdraw(
     return _transition(endorsement=endorsement, to=Status.WITHDRAWN, actor=actor, note=note)
 
 
+def statement_fields(statement: str, translations: dict[str, str] | None = None) -> dict[str, str]:
+    """The per-language statement columns: ``statement`` is in the active language, and
+    ``translations`` may add the others (keys are language codes)."""
+    codes = [code for code, _name in settings.LANGUAGES]
+    texts = dict.fromkeys(codes, "")
+    texts.update({code: text for code, text in (translations or {}).items() if code in codes})
+    texts[translation.get_language() if translation.get_language() in codes else "en"] = statement
+    return {f"statement_{code}": text.strip() for code, text in texts.items()}
+
+
 def endorsement_apply(
     *,
     campaign: Campaign,
@@ -275,6 +288,7 @@ def endorsement_apply(
     consent_publish: bool,
     registry_id: str = "",
     statement: str = "",
+    statement_translations: dict[str, str] | None = None,
 ) -> tuple[Endorsement, OutboundEmail | None]:
     """Save a new application as unconfirmed and mail the contact a confirmation link.
 
@@ -286,6 +300,7 @@ def endorsement_apply(
     # Files first: they are named by content, so a failed transaction leaves at most an orphan
     # file, never a row that points at nothing.
     stored_logo = logos.logo_store(logo)
+    statements = statement_fields(statement, statement_translations)
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if not campaign.accepts_applications:
@@ -297,14 +312,14 @@ def endorsement_apply(
             sector=sector,
             logo=stored_logo,
             registry_id=registry_id,
-            statement=statement,
+            **statements,
         )
         OrganizationVersion.objects.create(
             organization=organization,
             state=OrganizationVersion.State.CURRENT,
             website=organization.website,
             logo=stored_logo,
-            statement=statement,
+            **statements,
         )
         endorsement = Endorsement.objects.create(
             organization=organization,
@@ -362,6 +377,7 @@ def organization_update(
     website: str,
     statement: str,
     logo: logos.ProcessedLogo | None = None,
+    statement_translations: dict[str, str] | None = None,
 ) -> OrganizationVersion:
     """Change the public details of the organization behind ``endorsement``.
 
@@ -386,7 +402,7 @@ def organization_update(
             organization=organization,
             website=website,
             logo=stored_logo or organization.logo,
-            statement=statement,
+            **statement_fields(statement, statement_translations),
         )
         if endorsement.status == Status.APPROVED:
             organization.versions.filter(state=State.PROPOSED).update(state=State.SUPERSEDED)
@@ -416,7 +432,8 @@ def _make_current(version: OrganizationVersion) -> None:
     version.save()
     organization.website = version.website
     organization.logo = version.logo
-    organization.statement = version.statement
+    for code, _name in settings.LANGUAGES:
+        setattr(organization, f"statement_{code}", getattr(version, f"statement_{code}"))
     organization.save()
 
 

@@ -7,9 +7,11 @@ console mail. Production sets ``DEBUG=0`` and the variables listed in the README
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +35,14 @@ def envint(name: str, default: str) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
 
 
+def envfloat(name: str, default: str) -> float:
+    value = os.getenv(name, default)
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+
+
 def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
 
@@ -53,7 +63,10 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Before the admin, so that its forms show a field per language.
+    "modeltranslation",
+    # The admin with our site class (coalition.staff_auth.StaffAdminSite: two-factor sign-in).
+    "coalition.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -66,23 +79,44 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "coalition",
     "api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy twice, with one header in the end: here for what is answered
+    # before a view runs (the public cache's own replies, WhiteNoise), and after the clickjacking
+    # middleware below for the views' responses, so that the public cache stores each one with
+    # its policy (an embed's open frame-ancestors included). Neither replaces a policy present.
+    "coalition.middleware.ContentSecurityPolicyMiddleware",
+    "coalition.middleware.permissions_policy_middleware",
     # Before anything that can answer on its own, so that every API response has its headers.
     "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Repeated public GETs (wall, embeds, images, API) answered from the cache, before the rest.
+    "coalition.caching.PublicCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "coalition.i18n.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "coalition.middleware.frame_ancestors_middleware",
+    "coalition.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out username and address before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "coalition.urls"
@@ -99,6 +133,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "coalition.i18n.language_links",
             ],
         },
     },
@@ -117,9 +152,16 @@ REDIS_URL = os.getenv("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, without a new client object per operation.
+            "BACKEND": "coalition.rediscache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.getenv("CACHE_KEY_PREFIX", "coalition"),
+            # A dead or hung Redis must not stall requests: give up quickly, and every caller
+            # falls back (the database renders, rate limits let requests through).
+            "OPTIONS": {
+                "socket_connect_timeout": envfloat("REDIS_TIMEOUT", "0.5"),
+                "socket_timeout": envfloat("REDIS_TIMEOUT", "0.5"),
+            },
         }
     }
 else:
@@ -140,6 +182,14 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French")), ("de", _("German"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Content in the database (campaign texts, sector names, rejection reasons, statements) has a
+# column per language; an empty one falls back to English, then to whichever exists (an
+# organization may write its statement in German only).
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en", "fr", "de")
+LANGUAGE_COOKIE_NAME = "coalition_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -185,6 +235,23 @@ ADMINS = [
 
 LOGIN_URL = "admin:login"
 
+# Staff sign-in. Two-factor (TOTP, django-otp) is required whenever DEBUG is off, unless turned
+# off here; ``manage.py enroll_totp <username>`` gives a staff member their device.
+REQUIRE_STAFF_2FA = envbool("REQUIRE_STAFF_2FA", str(not DEBUG))
+OTP_TOTP_ISSUER = os.getenv("OTP_TOTP_ISSUER", "Coalition Registry")
+# Superusers (the only ones with permissions on TOTP devices) may show a device's QR code in
+# the admin, which is how they enroll a staff member there.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = False
+# Failed sign-ins (django-axes): after LOGIN_FAILURE_LIMIT in a row for one username from one
+# address, that pair is locked out for LOGIN_COOLOFF_MINUTES.
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_COOLOFF_MINUTES", "15"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "coalition.staff_auth.client_ip"
+AXES_LOCKOUT_CALLABLE = "coalition.staff_auth.lockout_response"
+AXES_VERBOSE = False
+
 # Production hardening, all on whenever DEBUG is off, each overridable.
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", str(not DEBUG))
 SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", str(not DEBUG))
@@ -196,6 +263,31 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp) on every response that does not set its own (logos, the
+# wall's SVG): nothing inline, nothing from other sites. ``frame-ancestors`` is opened only for
+# the embeds, by coalition.middleware.ContentSecurityPolicyMiddleware.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # CSP_IMG_SRC: origins to add when logos are served from a CDN or a bucket elsewhere.
+        "img-src": [SELF, "data:", *os.getenv("CSP_IMG_SRC", "").split()],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Powerful browser features no page here uses.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), browsing-topics=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
+)
 # Only the embeds (/embed/…) may be framed, by any site unless this names the sites allowed
 # (space-separated origins such as "https://partner.example https://*.campaign.example").
 EMBED_FRAME_ANCESTORS = os.getenv("EMBED_FRAME_ANCESTORS", "").split()

@@ -1,10 +1,14 @@
+import re
+
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from coalition import views
+from coalition import i18n, media, views
 
-urlpatterns = [
+# Pages people read carry their language in the URL: /fr/…, /de/…, English unprefixed.
+urlpatterns = i18n_patterns(
     path("", views.campaign_detail, name="home"),
     path("apply/", views.apply, name="apply-default"),
     path("campaigns/<slug:slug>/", views.campaign_detail, name="campaign-detail"),
@@ -13,19 +17,31 @@ urlpatterns = [
     path("campaigns/<slug:slug>/wall.svg", views.wall_svg, name="wall-svg"),
     path("campaigns/<slug:slug>/wall.png", views.wall_png, name="wall-png"),
     path("campaigns/<slug:slug>/feed/", views.allies_feed, name="feed"),
-    path("embed/<slug:slug>/", views.embed, name="embed"),
-    path("embed.js", views.embed_script, name="embed-js"),
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("not-us/<str:token>/", views.not_us, name="not-us"),
     path("resend/", views.resend, name="resend"),
     path("manage/<str:token>/", views.manage, name="manage"),
     path("manage/<str:token>/withdraw/", views.manage_withdraw, name="manage-withdraw"),
     path("manage/<str:token>/data.json", views.manage_data, name="manage-data"),
+    prefix_default_language=False,
+)
+# Embeds, the API and the admin are addressed by machines or staff: one URL each, the
+# language from ``lang``, the cookie or Accept-Language.
+urlpatterns += [
+    path("embed/<slug:slug>/", views.embed, name="embed"),
+    path("embed.js", views.embed_script, name="embed-js"),
+    path("language/<str:code>/", i18n.switch_language, name="switch-language"),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# The processed logos, in development and in production alike: only the pipeline's file names,
+# with the headers of coalition.media. A CDN (or the object store itself) may serve them instead.
+if settings.MEDIA_URL.startswith("/"):
+    urlpatterns.append(
+        re_path(
+            rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<name>logos/.*)$",
+            media.logo_file,
+            name="logo-file",
+        )
+    )

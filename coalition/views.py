@@ -19,7 +19,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 from django_countries import countries
 
-from coalition import caching, feeds, images, ratelimit, selectors, services, tokens
+from coalition import caching, feeds, i18n, images, ratelimit, selectors, services, tokens
 from coalition.forms import (
     WALL_MAX_COLUMNS,
     WALL_ORDERS,
@@ -129,7 +129,7 @@ def _country_options(facets: selectors.Facets, selected: list[str]) -> list[Face
         )
         for code in codes
     ]
-    return sorted(options, key=lambda option: option.label.casefold())
+    return sorted(options, key=lambda option: i18n.collation_key(option.label))
 
 
 def _sector_options(
@@ -283,26 +283,18 @@ def campaign_detail(request: HttpRequest, slug: str | None = None) -> HttpRespon
     )
 
 
-def frame_ancestors() -> str:
-    """Who may frame an embed: everyone, unless ``EMBED_FRAME_ANCESTORS`` names the sites."""
-    allowed = getattr(settings, "EMBED_FRAME_ANCESTORS", [])
-    return " ".join(["'self'", *allowed]) if allowed else "*"
-
-
-def _frameable(response: HttpResponse) -> HttpResponse:
-    response["Content-Security-Policy"] = f"frame-ancestors {frame_ancestors()}"
-    return response
-
-
 @require_safe
 @xframe_options_exempt
 def embed(request: HttpRequest, slug: str | None = None) -> HttpResponse:
-    """The wall alone, for an iframe on another site; the only pages that may be framed."""
+    """The wall alone, for an iframe on another site; the only pages that may be framed.
+
+    ``xframe_options_exempt`` is what opens the CSP's ``frame-ancestors`` too (to
+    ``EMBED_FRAME_ANCESTORS``; see ``coalition.middleware``)."""
     campaign = _campaign_or_404(slug)
     form, sectors = _validated(request, WallDisplayForm)
     if not form.is_valid():
         context = {"campaign": campaign, "problems": form.problems(), "options": _DEFAULTS}
-        return _frameable(render(request, "embed/wall.html", context, status=400))
+        return render(request, "embed/wall.html", context, status=400)
     cleaned = form.cleaned_data
     language = cleaned["lang"] or get_language()
 
@@ -319,7 +311,7 @@ def embed(request: HttpRequest, slug: str | None = None) -> HttpResponse:
             response["Content-Language"] = language
             return response
 
-    response = caching.cached_public_response(
+    return caching.cached_public_response(
         request,
         namespace="embed",
         variant=_variant(request, campaign, cleaned, language),
@@ -327,7 +319,6 @@ def embed(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         policy=EMBED_POLICY,
         vary=("Accept-Language",),
     )
-    return _frameable(response)
 
 
 def _read_static(name: str) -> bytes:
@@ -520,6 +511,7 @@ def apply(request: HttpRequest, slug: str | None = None) -> HttpResponse:
                     logo=data["logo"],
                     registry_id=data["registry_id"],
                     statement=data["statement"],
+                    statement_translations=form.statement_translations(),
                     contact_name=data["contact_name"],
                     contact_role=data["contact_role"],
                     contact_email=data["contact_email"],
@@ -657,6 +649,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
                     endorsement=endorsement,
                     website=form.cleaned_data["website"],
                     statement=form.cleaned_data["statement"],
+                    statement_translations=form.statement_translations(),
                     logo=form.cleaned_data.get("logo") or None,
                 )
             except services.ApplicationError as error:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
+from django.utils import translation
 from PIL import Image
 
 from coalition.models import Campaign, Endorsement, Organization, RejectionReason, Sector
@@ -22,8 +23,12 @@ def _fast_and_isolated(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     cache.clear()
+    # A request served in French leaves French active in this thread; each test starts in
+    # English, as a fresh process would.
+    translation.activate(settings.LANGUAGE_CODE)
     yield
     cache.clear()
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
@@ -121,3 +126,14 @@ def image_bytes(
     buffer = io.BytesIO()
     image.save(buffer, fmt, **save_kwargs)
     return buffer.getvalue()
+
+
+def csp(response) -> dict[str, list[str]]:
+    """The response's Content-Security-Policy as {directive: [sources]} (one header, parsed)."""
+    assert len(response.headers.get("Content-Security-Policy", "").split("\n")) == 1
+    directives: dict[str, list[str]] = {}
+    for part in response["Content-Security-Policy"].split(";"):
+        if part.strip():
+            name, *sources = part.split()
+            directives[name] = sources
+    return directives

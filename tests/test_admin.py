@@ -977,13 +977,20 @@ def test_superuser_can_edit_reference_data(client, superuser, campaign, sector):
 
     response = client.post(
         reverse("admin:coalition_campaign_change", args=[campaign.pk]),
-        {"title": "Renamed", "slug": campaign.slug, "statement": "We ask.", "is_default": "on"},
+        {
+            "title_en": "Renamed",
+            "title_de": "Umbenannt",
+            "slug": campaign.slug,
+            "statement_en": "We ask.",
+            "is_default": "on",
+        },
     )
     sector_form = client.get(reverse("admin:coalition_sector_change", args=[child.pk]))
 
     assert response.status_code == 302
     campaign.refresh_from_db()
     assert campaign.title == "Renamed"
+    assert campaign.title_de == "Umbenannt"
     # A parent must be a top-level sector, so children are not offered as parents.
     parents = sector_form.context["adminform"].form.fields["parent"].queryset
     assert list(parents) == [sector]
@@ -998,8 +1005,8 @@ def test_editing_a_campaign_in_the_admin_refreshes_public_caches(
     before = selectors.public_version()
     data = {
         "slug": campaign.slug,
-        "title": "A new title",
-        "statement": campaign.statement,
+        "title_en": "A new title",
+        "statement_en": campaign.statement,
         "accepts_applications": "on",
         "is_default": "on",
     }
@@ -1009,3 +1016,18 @@ def test_editing_a_campaign_in_the_admin_refreshes_public_caches(
 
     assert response.status_code == 302
     assert selectors.public_version() != before
+
+
+def test_the_admin_shows_which_translations_are_missing(client, superuser, campaign, sector):
+    client.force_login(superuser)
+    campaign.title_fr = "Un titre"
+    campaign.statement_fr = "Une déclaration."
+    campaign.save()
+
+    campaigns = client.get(reverse("admin:coalition_campaign_changelist")).content.decode()
+    sectors = client.get(reverse("admin:coalition_sector_changelist")).content.decode()
+
+    assert "missing translations" in campaigns.lower()
+    assert "German" in campaigns
+    assert "French" not in campaigns.split("missing translations", 1)[-1].split("German")[0]
+    assert "French, German" in sectors

@@ -839,7 +839,11 @@ def test_the_throttle_counts_304s_and_cached_answers_too(api, campaign, low_rate
 
 
 def test_a_cache_outage_lets_requests_through(api, campaign, low_rate):
-    with mock.patch("coalition.ratelimit.cache.incr", side_effect=ConnectionError("down")):
+    down = ConnectionError("down")
+    with (
+        mock.patch("coalition.ratelimit.cache.incr", side_effect=down),
+        mock.patch("coalition.ratelimit._redis_count", side_effect=down),  # with Redis
+    ):
         statuses = {api.get("/api/v1/campaigns/").status_code for _ in range(5)}
 
     assert statuses == {200}

@@ -297,3 +297,103 @@ def test_keyboard_focus_is_visible_on_the_wall(page, live_server, wall):
 
     outline = link.evaluate("element => getComputedStyle(element).outlineStyle")
     assert outline == "solid"
+
+
+# The Content-Security-Policy in a real browser: nothing any page needs is blocked.
+
+_RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
+
+
+def _csp_violations(page) -> list[str]:
+    return page.evaluate("window.__cspViolations || []")
+
+
+@pytest.fixture
+def csp_page(page):
+    messages: list[str] = []
+    page.add_init_script(_RECORD_CSP_VIOLATIONS)
+    page.on(
+        "console",
+        lambda message: (
+            messages.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    page.csp_console = messages
+    return page
+
+
+@pytest.fixture
+def wall_with_logo(wall) -> Campaign:
+    from tests.wall_helpers import make_logo
+
+    Organization.objects.filter(name="Alder Child Helpline").update(logo=make_logo())
+    return wall
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/apply/",
+        "/resend/",
+        f"/embed/{SLUG}/",
+        f"/campaigns/{SLUG}/embed/",
+        "/api/docs/",
+        "/admin/login/",
+    ],
+)
+def test_no_page_breaks_its_content_security_policy(csp_page, live_server, wall_with_logo, path):
+    csp_page.goto(live_server.url + path)
+    csp_page.wait_for_load_state("networkidle")
+
+    assert _csp_violations(csp_page) == []
+    assert csp_page.csp_console == []
+    if path == "/api/docs/":
+        # The docs' start-up script is a file of its own, so Swagger UI still draws the API.
+        csp_page.locator(".swagger-ui .info .title").wait_for()
+    if path == "/":
+        logo = csp_page.locator(".wall img").first
+        assert logo.evaluate("image => image.complete && image.naturalWidth > 0")
+
+
+def test_the_admin_works_within_the_content_security_policy(
+    csp_page, live_server, wall_with_logo, django_user_model
+):
+    django_user_model.objects.create_superuser("admin", "admin@example.org", "admin-password")
+    endorsement = Endorsement.objects.get(organization__name="Alder Child Helpline")
+    csp_page.goto(live_server.url + "/admin/login/")
+    csp_page.fill("#id_username", "admin")
+    csp_page.fill("#id_password", "admin-password")
+    csp_page.click("input[type=submit]")
+    csp_page.wait_for_url(live_server.url + "/admin/")
+
+    for path in (
+        "/admin/coalition/endorsement/",
+        f"/admin/coalition/endorsement/{endorsement.pk}/change/",
+        "/admin/coalition/organization/",
+        f"/admin/coalition/organization/{endorsement.organization_id}/change/",
+        "/admin/coalition/logo/",
+    ):
+        csp_page.goto(live_server.url + path)
+        csp_page.wait_for_load_state("networkidle")
+        assert _csp_violations(csp_page) == [], path
+        assert csp_page.csp_console == [], path
+    # The admin's own styles arrive from their file: logo previews are kept small.
+    preview = csp_page.locator("img.logo-preview").first
+    assert preview.evaluate("image => getComputedStyle(image).maxHeight") == "120px"
+
+
+def test_the_two_factor_sign_in_page_keeps_to_the_policy(csp_page, live_server, wall, settings):
+    settings.REQUIRE_STAFF_2FA = True
+
+    csp_page.goto(live_server.url + "/admin/login/")
+    csp_page.wait_for_load_state("networkidle")
+
+    assert csp_page.locator("#id_otp_token").is_visible()
+    assert _csp_violations(csp_page) == []
+    assert csp_page.csp_console == []

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+from unittest import mock
+
+import pytest
+from django.core.cache import cache
 from django.db import OperationalError
 from django.http import HttpResponse
 from django.test import RequestFactory
+from django.utils import timezone
 from django.utils.http import http_date
 
-from coalition import caching, services
+from coalition import caching, selectors, services
+from coalition.models import Endorsement
 
 factory = RequestFactory()
 
@@ -126,3 +132,125 @@ def test_errors_are_never_cached(db):
     _get(not_found)
 
     assert len(calls) == 2
+
+
+# The fast path: PublicCacheMiddleware answers repeated requests before the rest of the stack.
+
+
+@pytest.fixture
+def wall(make_endorsement, campaign):
+    ally = make_endorsement(status=Endorsement.Status.APPROVED, name="Tidewater Youth Shelter")
+    Endorsement.objects.filter(pk=ally.pk).update(approved_at=timezone.now())
+    return campaign
+
+
+def test_a_repeated_public_request_is_answered_without_the_view_or_the_database(
+    client, wall, django_assert_num_queries
+):
+    paths = ["/", f"/embed/{wall.slug}/", f"/campaigns/{wall.slug}/wall.svg", "/api/v1/allies/"]
+    first = {path: client.get(path) for path in paths}
+
+    with django_assert_num_queries(0):
+        again = {path: client.get(path) for path in paths}
+        revalidated = {
+            path: client.get(path, HTTP_IF_NONE_MATCH=first[path]["ETag"]) for path in paths
+        }
+
+    for path in paths:
+        assert again[path].status_code == 200, path
+        assert again[path]["X-Cache"] == "hit", path
+        assert again[path].content == first[path].content, path
+        assert again[path]["ETag"] == first[path]["ETag"], path
+        assert again[path]["Content-Security-Policy"] == first[path]["Content-Security-Policy"]
+        assert revalidated[path].status_code == 304, path
+        assert revalidated[path]["ETag"] == first[path]["ETag"], path
+
+
+def test_an_approval_shows_on_the_very_next_request(
+    client, wall, make_endorsement, reviewer, django_capture_on_commit_callbacks
+):
+    pending = make_endorsement(name="Harbour Light Trust")
+    for path in ["/", "/api/v1/allies/"]:
+        client.get(path)
+        assert b"Harbour Light Trust" not in client.get(path).content
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.endorsement_approve(endorsement=pending, by=reviewer)
+
+    for path in ["/", "/api/v1/allies/"]:
+        response = client.get(path)
+        assert response["X-Cache"] == "miss", path
+        assert b"Harbour Light Trust" in response.content, path
+
+
+def test_languages_and_formats_are_kept_apart(client, wall):
+    for _attempt in range(2):
+        french = client.get(f"/embed/{wall.slug}/", HTTP_ACCEPT_LANGUAGE="fr")
+        german = client.get(f"/embed/{wall.slug}/", HTTP_ACCEPT_LANGUAGE="de")
+        json_page = client.get("/api/v1/allies/")
+        csv_page = client.get("/api/v1/allies/", HTTP_ACCEPT="text/csv")
+
+    assert french["X-Cache"] == german["X-Cache"] == "hit"
+    assert french["Content-Language"] == "fr"
+    assert german["Content-Language"] == "de"
+    assert json_page["Content-Type"].startswith("application/json")
+    assert csv_page["Content-Type"].startswith("text/csv")
+
+
+def _middleware(response: HttpResponse) -> caching.PublicCacheMiddleware:
+    return caching.PublicCacheMiddleware(lambda request: response)
+
+
+def test_a_response_that_sets_a_cookie_or_varies_on_more_is_not_kept(db):
+    for change in ("nothing", "cookie", "vary"):
+        response = HttpResponse(b"<p>personal</p>")
+        response.public_cache_version = selectors.public_version()
+        response.public_cache_rate_limits = ()
+        if change == "cookie":
+            response.set_cookie("sessionid", "abc")
+        elif change == "vary":
+            response["Vary"] = "Authorization"
+        path = f"/kept-apart/{change}/"
+
+        _middleware(response)(factory.get(path))
+
+        kept = cache.get(caching._fast_key(factory.get(path)))
+        assert (kept is not None) == (change == "nothing"), change
+
+
+def test_the_api_rate_limit_counts_requests_answered_by_the_fast_path(client, wall, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "3/minute"},
+    }
+
+    statuses = [client.get("/api/v1/allies/").status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_with_the_database_down_the_last_response_is_served_stale_or_a_503(client, wall):
+    assert client.get("/").status_code == 200
+    services.public_version_bump()  # a change, which nothing can render now
+
+    with mock.patch.object(
+        selectors, "campaign_default", side_effect=OperationalError("connection refused")
+    ):
+        seen = client.get("/")
+        unseen = client.get("/?country=FR")
+
+    assert seen.status_code == 200
+    assert seen[caching.STALE_HEADER] == "1"
+    assert b"Tidewater Youth Shelter" in seen.content
+    assert unseen.status_code == 503
+    assert unseen["Retry-After"] == str(caching.RETRY_AFTER_SECONDS)
+
+
+def test_changed_settings_are_never_answered_with_headers_kept_before(client, wall, settings):
+    before = client.get(f"/embed/{wall.slug}/")
+    settings.EMBED_FRAME_ANCESTORS = ["https://partner.example"]
+
+    after = client.get(f"/embed/{wall.slug}/")
+
+    assert "https://partner.example" not in before["Content-Security-Policy"]
+    assert "https://partner.example" in after["Content-Security-Policy"]

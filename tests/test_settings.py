@@ -29,6 +29,13 @@ VARIABLES = [
     "DEFAULT_FROM_EMAIL",
     "SITE_URL",
     "MEDIA_ROOT",
+    "REQUIRE_STAFF_2FA",
+    "OTP_TOTP_ISSUER",
+    "LOGIN_FAILURE_LIMIT",
+    "LOGIN_COOLOFF_MINUTES",
+    "CSP_IMG_SRC",
+    "RETENTION_UNCONFIRMED_DAYS",
+    "RETENTION_PERSONAL_DATA_DAYS",
 ]
 
 
@@ -95,7 +102,7 @@ def test_production_variables_are_read_from_the_environment():
     assert values["ALLOWED_HOSTS"] == ["coalition.example.org"]
     assert values["ENGINE"] == "django.db.backends.postgresql"
     assert values["DB_NAME"] == "coalition"
-    assert values["CACHE"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["CACHE"] == "coalition.rediscache.RedisCache"
     assert values["CACHE_LOCATION"] == "redis://cache.internal:6379/2"
     assert values["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     assert values["EMAIL_HOST"] == "smtp.example.org"

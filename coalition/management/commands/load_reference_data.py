@@ -15,6 +15,7 @@ from django.core import serializers
 from django.core.management.base import BaseCommand
 from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from modeltranslation.translator import NotRegistered, translator
 
 from coalition.models import Campaign
 
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS)
 
     def handle(self, *args, database: str, **options) -> None:
-        created = present = 0
+        created = present = filled = 0
         # Fixture primary key -> primary key in this database, for rows found under another key,
         # so that a child sector still points at its parent.
         remap: dict[tuple[type[models.Model], object], object] = {}
@@ -52,6 +53,9 @@ class Command(BaseCommand):
                         existing = self._existing(model, label, instance, database)
                         if existing is not None:
                             remap[(model, instance.pk)] = existing
+                            filled += self._fill_missing_translations(
+                                model, existing, instance, database
+                            )
                             present += 1
                             continue
                         if (
@@ -65,7 +69,28 @@ class Command(BaseCommand):
                         touched.add(model)
                         created += 1
             self._reset_sequences(touched, database)
-        self.stdout.write(f"Reference data: {created} created, {present} already present")
+        self.stdout.write(
+            f"Reference data: {created} created, {present} already present, "
+            f"{filled} missing translations added"
+        )
+
+    @staticmethod
+    def _fill_missing_translations(model, pk, instance: models.Model, database: str) -> int:
+        """Add the fixture's translations where a row has none yet; never overwrite text."""
+        try:
+            fields = translator.get_options_for_model(model).all_fields
+        except NotRegistered:
+            return 0
+        row = model._default_manager.using(database).get(pk=pk)
+        missing = {
+            translated.name: getattr(instance, translated.name)
+            for field_set in fields.values()
+            for translated in field_set
+            if not getattr(row, translated.name) and getattr(instance, translated.name)
+        }
+        if missing:
+            model._default_manager.using(database).filter(pk=pk).update(**missing)
+        return len(missing)
 
     @staticmethod
     def _existing(model, label: str, instance: models.Model, database: str):
