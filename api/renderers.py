@@ -11,9 +11,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 
 from api.errors import ParameterError
-
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+from coalition.spreadsheets import defused
 
 COLUMNS = (
     "id",
@@ -38,13 +36,9 @@ COLUMNS = (
 
 def safe_cell(value: Any) -> Any:
     """``value``, defused when a spreadsheet would take it for a formula."""
-    if value is None:
-        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return f"'{value}"
-    return value
+    return defused(value) if isinstance(value, str) or value is None else value
 
 
 def ally_row(ally: dict[str, Any]) -> list[Any]:

@@ -50,6 +50,7 @@ from coalition.models import (
     Sector,
     normalize_website,
 )
+from coalition.spreadsheets import defused
 
 Status = Endorsement.Status
 VersionState = OrganizationVersion.State
@@ -290,14 +291,6 @@ class ProposedChangesFilter(admin.SimpleListFilter):
 
 
 # --- CSV export ------------------------------------------------------------------------------
-
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: object) -> str:
-    """A cell that spreadsheet programs will not run as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
 
 
 # --- Endorsements ----------------------------------------------------------------------------
@@ -897,7 +890,7 @@ class EndorsementAdmin(admin.ModelAdmin):
                 endorsement.approved_at.isoformat() if endorsement.approved_at else "",
                 _("yes") if endorsement.domain_verified else _("no"),
             ]
-            writer.writerow([csv_safe(cell) for cell in row])
+            writer.writerow([defused(cell) for cell in row])
         return response
 
 
