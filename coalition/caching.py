@@ -6,14 +6,19 @@ request renders afresh while no stale copy is ever served as current. The ETag a
 come from the version too, so a conditional request is answered with a 304 from the cache alone.
 
 ``PublicCacheMiddleware`` answers a repeated request before sessions, CSRF, language, auth and
-the view run at all: one cache round trip (two with a rate limit) for a warm page or a 304.
+the view run at all: one cache round trip (the API's rate limit counted in it too) for a warm
+page or a 304, the body mostly from the worker's memory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import threading
+import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -305,30 +310,27 @@ class PublicCacheMiddleware:
                 return answered
         response = self.get_response(request)
         if key is not None and _storable(request, response):
-            entry = {
-                "version": response.public_cache_version,
-                "content": response.content,
-                "headers": [
-                    (name, value) for name, value in response.items() if name.lower() != "x-cache"
-                ],
-                "rate_limits": response.public_cache_rate_limits,
-            }
-            _cache_set(key, entry, STORE_SECONDS)
+            _remember(key, response, replaces=getattr(request, "public_cache_last_good", None))
         return response
 
     def _answer(self, request: HttpRequest, key: str) -> HttpResponse | None:
+        # The limits the last answers under this path's first segment counted (the API's), are
+        # counted in the same round trip as the lookup; the view uses those counts if it runs.
+        section = request.path.split("/", 2)[1]
+        limits = _section_limits.get(section, ())
         try:
-            found = cache.get_many([selectors.PUBLIC_VERSION_KEY, key])
+            version, entry, counted = _lookup(key, limits, request)
         except Exception as error:  # noqa: BLE001 - a cache outage makes pages slower, never broken
             logger.warning("Cache unavailable for %s: %s", request.path, error)
             return None
-        entry = found.get(key)
-        version = found.get(selectors.PUBLIC_VERSION_KEY)
-        if entry is None:
+        request.META[ratelimit.COUNTED] = counted
+        if entry is None or "stamp" not in entry:  # none, or one an older release kept
             return None
         if version is None or entry["version"] != version:
             request.public_cache_last_good = entry  # for process_exception
             return None
+        if tuple(entry["rate_limits"]) != limits:
+            _section_limits[section] = tuple(entry["rate_limits"])
         for limit in entry["rate_limits"]:
             if ratelimit.over_limit(
                 request, scope=limit.scope, limit=limit.limit, window=limit.window
@@ -342,7 +344,10 @@ class PublicCacheMiddleware:
                 if name.lower() not in _NOT_MODIFIED_DROPS:
                     response[name] = value
             return response
-        response = _from_entry(entry)
+        content = _content(entry)
+        if content is None:
+            return None
+        response = _from_entry(entry, content)
         response["X-Cache"] = "hit"
         return response
 
@@ -351,13 +356,98 @@ class PublicCacheMiddleware:
             return None
         logger.warning("Database unavailable for %s: %s", request.path, exception)
         entry = getattr(request, "public_cache_last_good", None)
-        if entry is None:
+        content = None if entry is None else _content(entry)
+        if content is None:
             return service_unavailable(request)
-        return _mark_stale(_from_entry(entry))
+        return _mark_stale(_from_entry(entry, content))
 
 
-def _from_entry(entry: dict[str, Any]) -> HttpResponse:
-    response = HttpResponse(entry["content"])
+_section_limits: dict[str, tuple[ratelimit.RateLimit, ...]] = {}
+
+
+def _lookup(
+    key: str, limits: tuple[ratelimit.RateLimit, ...], request: HttpRequest
+) -> tuple[int | None, dict[str, Any] | None, dict[str, int]]:
+    """The public version and the entry under ``key``, counting a hit on each of ``limits``:
+    one round trip with Redis."""
+    redis = ratelimit.redis_backend()
+    if redis is None or not limits:
+        found = cache.get_many([selectors.PUBLIC_VERSION_KEY, key])
+        return found.get(selectors.PUBLIC_VERSION_KEY), found.get(key), {}
+    version_key = redis.make_and_validate_key(selectors.PUBLIC_VERSION_KEY)
+    entry_key = redis.make_and_validate_key(key)
+    pipeline = redis._cache.get_client(entry_key, write=True).pipeline(transaction=False)
+    pipeline.mget([version_key, entry_key])
+    for limit in limits:
+        ratelimit.count_in(pipeline, redis, ratelimit.key_for(request, limit.scope), limit.window)
+    found, *counts = pipeline.execute()
+    version, entry = (
+        None if value is None else redis._cache._serializer.loads(value) for value in found
+    )
+    hits = {limit.scope: int(count) for limit, count in zip(limits, counts[1::2], strict=True)}
+    return version, entry, hits
+
+
+# The bodies are kept apart from the small entry that names them, each under a stamp of its own:
+# a request reads the entry (with the version, in one round trip) and finds the body in the
+# worker's memory most of the time, instead of moving it out of Redis again. A stamp always names
+# the same bytes, so a body kept in memory is never out of date: whether it is still the one to
+# serve is decided by the entry, read from the cache every time.
+LOCAL_BODIES_BYTES = 16 * 1024 * 1024  # per worker
+_local_bodies: OrderedDict[str, bytes] = OrderedDict()
+_local_bytes = 0
+_local_lock = threading.Lock()
+
+
+def _remember_locally(stamp: str, content: bytes) -> None:
+    global _local_bytes
+    if len(content) > LOCAL_BODIES_BYTES // 8:
+        return
+    with _local_lock:
+        if stamp in _local_bodies:
+            return
+        _local_bodies[stamp] = content
+        _local_bytes += len(content)
+        while _local_bytes > LOCAL_BODIES_BYTES:
+            _stamp, dropped = _local_bodies.popitem(last=False)
+            _local_bytes -= len(dropped)
+
+
+def _content(entry: dict[str, Any]) -> bytes | None:
+    stamp = entry["stamp"]
+    with _local_lock:
+        content = _local_bodies.get(stamp)
+        if content is not None:
+            _local_bodies.move_to_end(stamp)
+            return content
+    content = _cache_get(f"{FAST_PREFIX}body:{stamp}")
+    if content is not None:
+        _remember_locally(stamp, content)
+    return content
+
+
+def _remember(key: str, response: HttpResponse, replaces: dict[str, Any] | None) -> None:
+    stamp = uuid.uuid4().hex
+    entry = {
+        "version": response.public_cache_version,
+        "stamp": stamp,
+        "headers": [(name, value) for name, value in response.items() if name.lower() != "x-cache"],
+        "rate_limits": response.public_cache_rate_limits,
+    }
+    try:
+        cache.set_many({key: entry, f"{FAST_PREFIX}body:{stamp}": response.content}, STORE_SECONDS)
+    except Exception as error:  # noqa: BLE001 - a cache outage makes pages slower, never broken
+        logger.warning("Cache unavailable for %s: %s", key, error)
+        return
+    _remember_locally(stamp, response.content)
+    if replaces is not None:
+        # The body this one replaces was only kept to serve while the database is down.
+        with contextlib.suppress(Exception):
+            cache.delete(f"{FAST_PREFIX}body:{replaces['stamp']}")
+
+
+def _from_entry(entry: dict[str, Any], content: bytes) -> HttpResponse:
+    response = HttpResponse(content)
     for name, value in entry["headers"]:
         response[name] = value
     return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache, caches
@@ -31,13 +31,29 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+# Hits ``coalition.caching.PublicCacheMiddleware`` already counted for a request, by scope.
+COUNTED = "coalition.ratelimit.counted"
+
+
+def key_for(request: HttpRequest, scope: str) -> str:
+    client = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
+    return f"ratelimit:{scope}:{client}"
+
+
+def redis_backend() -> RedisCache | None:
+    backend = caches["default"]
+    return backend if isinstance(backend, RedisCache) else None
+
+
 def over_limit(request: HttpRequest, *, scope: str, limit: int, window: int) -> bool:
     """Count one hit for this client in ``scope``; True once it goes over ``limit`` a window."""
-    client = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
-    key = f"ratelimit:{scope}:{client}"
+    counted = request.META.get(COUNTED, {}).pop(scope, None)
+    if counted is not None:
+        return counted > limit
+    key = key_for(request, scope)
     try:
-        backend = caches["default"]
-        if isinstance(backend, RedisCache):
+        backend = redis_backend()
+        if backend is not None:
             hits = _redis_count(backend, key, window)
         else:
             cache.add(key, 0, timeout=window)
@@ -52,13 +68,20 @@ def over_limit(request: HttpRequest, *, scope: str, limit: int, window: int) -> 
     return hits > limit
 
 
-def _redis_count(backend: RedisCache, key: str, window: int) -> int:
-    """Start the window if needed and count the hit in one round trip, where ``add`` and
-    ``incr`` (an EXISTS, then an INCR) take three; the API counts every request this way."""
+def count_in(pipeline: Any, backend: RedisCache, key: str, window: int) -> None:
+    """Add to a Redis ``pipeline``: start the window if needed, and count the hit (two replies,
+    the second the count). Django's RedisCache stores integers as they are, so ``cache.get``
+    and ``cache.incr`` read these counters too."""
     full_key = backend.make_and_validate_key(key)
-    client = backend._cache.get_client(full_key, write=True)
-    pipeline = client.pipeline(transaction=False)
     pipeline.set(full_key, 0, ex=window, nx=True)
     pipeline.incr(full_key)
+
+
+def _redis_count(backend: RedisCache, key: str, window: int) -> int:
+    """One round trip, where ``add`` and ``incr`` (an EXISTS, then an INCR) take three; the API
+    counts every request this way. (Django's cache API has no pipelines: ``_cache`` is its
+    client, the one part of it used here that is not public.)"""
+    pipeline = backend._cache.get_client(key, write=True).pipeline(transaction=False)
+    count_in(pipeline, backend, key, window)
     _started, hits = pipeline.execute()
     return int(hits)
