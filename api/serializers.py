@@ -25,11 +25,8 @@ def absolute_url(url: str) -> str:
 
 
 def sector_name(sector: Sector) -> str:
-    """The sector's name in the active language.
-
-    Sector names are not translated yet; when they are, this is the one place to read the
-    translation, since every response is built inside ``translation.override(lang)``.
-    """
+    """The sector's name in the active language (every response is built inside
+    ``translation.override(lang)``; English where a translation is missing)."""
     return sector.name
 
 
