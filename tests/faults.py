@@ -198,6 +198,16 @@ class PrivateRedis:
     def running(self) -> bool:
         return _listening(self.port)
 
+    def pid(self) -> int:
+        # Asked of the server itself: its pid file may not be written yet right after a start.
+        info = subprocess.run(
+            ["redis-cli", "-p", str(self.port), "info", "server"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return int(re.search(r"process_id:(\d+)", info).group(1))
+
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
 

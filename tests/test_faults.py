@@ -423,7 +423,7 @@ def test_with_redis_down_pages_come_from_the_database_and_nothing_fails(stack):
         redis.start()
 
     # A Redis that hangs instead of refusing: the short socket timeouts keep requests going.
-    pid = int((redis.directory / "redis.pid").read_text())
+    pid = redis.pid()
     os.kill(pid, signal.SIGSTOP)
     try:
         assert site.get("/api/v1/facets/", timeout=30).status == 200
