@@ -390,3 +390,31 @@ def temporary_directory():
         yield directory
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_stack(*, allies: int):
+    """A private PostgreSQL and Redis, and gunicorn serving ``allies`` approved allies on them;
+    everything is stopped and removed afterwards, whatever the test broke."""
+    require_tools(postgres=True, redis=True)
+    with temporary_directory() as directory:
+        postgres = PrivatePostgres(directory / "postgres")
+        redis = PrivateRedis(directory)
+        site = None
+        try:
+            postgres.init()
+            postgres.start()
+            redis.start()
+            site = Site(
+                directory, database_url=postgres.createdb("coalition"), redis_url=redis.url()
+            )
+            site.prepare(allies=allies)
+            site.start()
+            yield site, postgres, redis
+        finally:
+            if site is not None:
+                site.stop()
+            if redis.running():
+                redis.stop()
+            if postgres.running():
+                postgres.stop()

@@ -16,43 +16,19 @@ from coalition.models import (
     Campaign,
     Endorsement,
     EndorsementEvent,
-    Logo,
     OutboundEmail,
     RejectionReason,
     Sector,
 )
+from tests.admin_helpers import change_url, make_logo, messages_of, results
 
 Status = Endorsement.Status
 
 CHANGELIST = reverse("admin:coalition_endorsement_changelist")
 
 
-def change_url(endorsement: Endorsement) -> str:
-    return reverse("admin:coalition_endorsement_change", args=[endorsement.pk])
-
-
 def decision_url(endorsement: Endorsement, decision: str) -> str:
     return reverse(f"admin:coalition_endorsement_{decision}", args=[endorsement.pk])
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
-
-
-def results(response) -> list[Endorsement]:
-    return list(response.context["cl"].result_list)
-
-
-def make_logo(digest: str = "a" * 64) -> Logo:
-    return Logo.objects.create(
-        digest=digest,
-        width=200,
-        height=100,
-        png=f"logos/{digest[:8]}.png",
-        webp=f"logos/{digest[:8]}.webp",
-        png_2x=f"logos/{digest[:8]}@2x.png",
-        webp_2x=f"logos/{digest[:8]}@2x.webp",
-    )
 
 
 @pytest.fixture

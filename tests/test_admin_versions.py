@@ -14,17 +14,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from coalition import logos, services, tokens
-from coalition.models import Endorsement, Logo, OrganizationVersion
+from coalition.models import Endorsement, OrganizationVersion
+from tests.admin_helpers import change_url, make_logo, messages_of, results
 from tests.conftest import image_bytes
 
 Status = Endorsement.Status
 State = OrganizationVersion.State
 
 CHANGELIST = reverse("admin:coalition_endorsement_changelist")
-
-
-def change_url(endorsement: Endorsement) -> str:
-    return reverse("admin:coalition_endorsement_change", args=[endorsement.pk])
 
 
 def version_url(endorsement: Endorsement, version: OrganizationVersion, decision: str) -> str:
@@ -35,26 +32,6 @@ def version_url(endorsement: Endorsement, version: OrganizationVersion, decision
 
 def revoke_url(endorsement: Endorsement) -> str:
     return reverse("admin:coalition_endorsement_revoke_manage_links", args=[endorsement.pk])
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
-
-
-def results(response) -> list[Endorsement]:
-    return list(response.context["cl"].result_list)
-
-
-def make_logo(digest: str = "a" * 64) -> Logo:
-    return Logo.objects.create(
-        digest=digest,
-        width=200,
-        height=100,
-        png=f"logos/{digest[:8]}.png",
-        webp=f"logos/{digest[:8]}.webp",
-        png_2x=f"logos/{digest[:8]}@2x.png",
-        webp_2x=f"logos/{digest[:8]}@2x.webp",
-    )
 
 
 def approved_with_current_version(make_endorsement, **kwargs) -> Endorsement:

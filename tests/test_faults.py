@@ -315,28 +315,8 @@ def test_two_reviewers_posting_at_once_one_wins_and_the_other_is_told(
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[tuple[faults.Site, faults.PrivatePostgres, faults.PrivateRedis]]:
-    faults.require_tools(postgres=True, redis=True)
-    with faults.temporary_directory() as directory:
-        postgres = faults.PrivatePostgres(directory / "postgres")
-        redis = faults.PrivateRedis(directory)
-        site = None
-        try:
-            postgres.init()
-            postgres.start()
-            redis.start()
-            site = faults.Site(
-                directory, database_url=postgres.createdb("coalition"), redis_url=redis.url()
-            )
-            site.prepare(allies=60)
-            site.start()
-            yield site, postgres, redis
-        finally:
-            if site is not None:
-                site.stop()
-            if redis.running():
-                redis.stop()
-            if postgres.running():
-                postgres.stop()
+    with faults.running_stack(allies=60) as running:
+        yield running
 
 
 def _slug(site: faults.Site) -> str:

@@ -39,28 +39,8 @@ class Sample:
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[faults.Site]:
-    faults.require_tools(postgres=True, redis=True)
-    with faults.temporary_directory() as directory:
-        postgres = faults.PrivatePostgres(directory / "postgres")
-        redis = faults.PrivateRedis(directory)
-        site = None
-        try:
-            postgres.init()
-            postgres.start()
-            redis.start()
-            site = faults.Site(
-                directory, database_url=postgres.createdb("coalition"), redis_url=redis.url()
-            )
-            site.prepare(allies=300)
-            site.start()
-            yield site
-        finally:
-            if site is not None:
-                site.stop()
-            if redis.running():
-                redis.stop()
-            if postgres.running():
-                postgres.stop()
+    with faults.running_stack(allies=300) as (running_site, _postgres, _redis):
+        yield running_site
 
 
 def _load(
