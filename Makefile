@@ -1,6 +1,8 @@
 # `make run` serves the site, `make test` runs lint and the suite; both set everything up first.
 PYTHON ?= python3
 PORT ?= 8000
+# runserver and the worker build absolute links from it when SITE_URL is unset (coalition/links.py).
+export PORT
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -21,11 +23,15 @@ setup: $(STAMP)
 	$(PY) manage.py seed_demo
 	$(PY) manage.py ensure_superuser
 
+# The worker sends the mail (and does the other background work) beside the web server and
+# stops with it: on Ctrl-C, on a signal, or when runserver cannot start.
 run: setup
 	@echo ""
 	@echo "  Site:  http://127.0.0.1:$(PORT)/"
 	@echo "  Admin: http://127.0.0.1:$(PORT)/admin/"
 	@echo ""
+	$(PY) manage.py worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 lint: $(STAMP)

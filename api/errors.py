@@ -48,7 +48,9 @@ class ParameterError(exceptions.APIException):
 
 
 class ParameterNotFound(ParameterError):
-    """A well-formed parameter naming nothing that exists (a page, an ally, a campaign)."""
+    """A path naming nothing that exists (an ally's id, a campaign's slug), or a page past the
+    last: a 404. A filter's value that names nothing is a ``ParameterError`` (400) instead: the
+    resource, the list, exists; the question asked of it is what is wrong."""
 
     status_code = status.HTTP_404_NOT_FOUND
     default_detail = _("Nothing matches this parameter.")

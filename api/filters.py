@@ -3,7 +3,8 @@
 Checking a parameter's form needs no database, so a request is validated, and its cache variant
 named, before anything else: a malformed value is a 400. Whether a campaign or a sector exists is
 checked only when a response is built (an error is never stored): one that names nothing is a
-404, like a page past the last.
+400 too, saying where the valid values are listed. 404 is for paths only (an unknown ally, a page
+past the last): the list asked for exists, the filter's value is what is wrong.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from django.core.validators import validate_slug
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_countries import countries
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
 from drf_spectacular.utils import extend_schema_field
 
-from api.errors import ParameterNotFound
+from api.errors import ParameterError
 from coalition import selectors
 from coalition.models import Campaign, Endorsement, Sector
 
@@ -57,7 +59,10 @@ class ValueListField(django_filters.fields.MultipleChoiceField):
 
 class CountryListField(ValueListField):
     default_error_messages = {
-        "invalid_choice": _("“%(value)s” is not an ISO 3166-1 alpha-2 country code."),
+        "invalid_choice": _(
+            "“%(value)s” is not an ISO 3166-1 alpha-2 country code (such as DE or FR); "
+            "/api/v1/facets/ lists the countries of the allies."
+        ),
     }
 
     def normalize(self, value: str) -> str:
@@ -75,9 +80,14 @@ class CountryFilter(django_filters.MultipleChoiceFilter):
     field_class = CountryListField
 
 
-@extend_schema_field(SLUG_SCHEMA)
 class SectorFilter(django_filters.MultipleChoiceFilter):
     field_class = SlugListField
+
+
+def _with_schema(schema: dict[str, Any], filter_: django_filters.Filter) -> django_filters.Filter:
+    """``filter_`` with its schema written by hand, its help text kept as the parameter's
+    description (drf-spectacular describes an overridden filter only from the schema given)."""
+    return extend_schema_field({**schema, "description": filter_.extra["help_text"]})(filter_)
 
 
 @dataclass(frozen=True)
@@ -92,28 +102,38 @@ class Selection:
 class AllySelectionFilterSet(django_filters.FilterSet):
     """The parameters that select allies; the allies list and the facets share them."""
 
-    campaign = extend_schema_field(SLUG_SCHEMA)(
+    campaign = _with_schema(
+        SLUG_SCHEMA,
         django_filters.CharFilter(
             validators=[validate_slug],
             max_length=64,
-            help_text=_("Campaign slug; the default campaign when omitted."),
-        )
+            help_text=_(
+                "Campaign slug, as listed at /api/v1/campaigns/; the default campaign when "
+                "omitted. A slug that names no campaign is a 400."
+            ),
+        ),
     )
     country = CountryFilter(
         choices=[(code, code) for code in COUNTRY_CODES],
-        help_text=_("ISO 3166-1 alpha-2 codes, repeated or comma-separated."),
-    )
-    sector = SectorFilter(
         help_text=_(
-            "Sector slugs, repeated or comma-separated; a parent sector includes its children."
+            "ISO 3166-1 alpha-2 codes, repeated or comma-separated; any other value is a 400."
         ),
     )
-    search = extend_schema_field(
-        {"type": "string", "maxLength": SEARCH_MAX_LENGTH, "pattern": r"^[^\x00]*$"}
-    )(
+    sector = _with_schema(
+        SLUG_SCHEMA,
+        SectorFilter(
+            help_text=_(
+                "Sector slugs, repeated or comma-separated; a parent sector includes its "
+                "children. A slug that names no sector is a 400; /api/v1/facets/ lists the "
+                "sectors of the allies."
+            ),
+        ),
+    )
+    search = _with_schema(
+        {"type": "string", "maxLength": SEARCH_MAX_LENGTH, "pattern": r"^[^\x00]*$"},
         django_filters.CharFilter(
             max_length=SEARCH_MAX_LENGTH, help_text=_("Part of the organization's name.")
-        )
+        ),
     )
     verified = django_filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")],
@@ -152,13 +172,16 @@ class AllySelectionFilterSet(django_filters.FilterSet):
 
     @cached_property
     def selected(self) -> Selection:
-        """Resolve the campaign and the sectors named; a 400 naming the parameter if unknown."""
+        """Resolve the campaign and the sectors named; a 400 naming the parameter, and where its
+        values are listed, if one names nothing."""
         slug = self.form.cleaned_data.get("campaign") or None
         try:
             campaign = selectors.campaign_get(slug=slug)
         except Http404:
-            raise ParameterNotFound(
-                "campaign", _("No campaign has the slug “%(slug)s”.") % {"slug": slug}
+            raise ParameterError(
+                "campaign",
+                _("No campaign has the slug “%(slug)s”; /api/v1/campaigns/ lists the campaigns.")
+                % {"slug": slug},
             ) from None
         except Campaign.DoesNotExist:
             raise Http404(_("No campaign has been set up yet.")) from None
@@ -167,10 +190,20 @@ class AllySelectionFilterSet(django_filters.FilterSet):
         known = {sector.slug for sector in sectors.values()}
         unknown = [slug for slug in filters.sectors if slug not in known]
         if unknown:
-            raise ParameterNotFound(
+            # Every sector, not only those /api/v1/facets/ counts (the ones with allies).
+            raise ParameterError(
                 "sector",
-                _("No sector has the slug %(slugs)s.")
-                % {"slugs": ", ".join(f"“{slug}”" for slug in unknown)},
+                ngettext(
+                    "No sector has the slug %(slugs)s; see /api/v1/facets/ or the sector list: "
+                    "%(known)s.",
+                    "No sector has the slugs %(slugs)s; see /api/v1/facets/ or the sector list: "
+                    "%(known)s.",
+                    len(unknown),
+                )
+                % {
+                    "slugs": ", ".join(f"“{slug}”" for slug in unknown),
+                    "known": ", ".join(sorted(known)),
+                },
             )
         return Selection(campaign=campaign, filters=filters, sectors=sectors)
 

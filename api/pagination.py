@@ -5,25 +5,51 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.core.paginator import InvalidPage
 from django.utils.translation import gettext_lazy as _
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 
 from api.errors import ParameterError, ParameterNotFound
+from coalition import links
+
+# More digits than this name no page and no page size; Python will not even read thousands of them.
+_MAX_DIGITS = 18
 
 
-def _positive_int(request: Request, name: str, *, default: int, maximum: int | None = None) -> int:
+def _whole_number(raw: str) -> int | None:
+    """``raw`` as an integer if it is written as one in ASCII digits, with an optional minus."""
+    digits = raw[1:] if raw.startswith("-") else raw
+    if not digits or not digits.isascii() or not digits.isdigit():
+        return None
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > _MAX_DIGITS:
+        return None
+    return -int(digits) if raw.startswith("-") else int(digits)
+
+
+def _page(request: Request, name: str) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return 1
+    value = _whole_number(raw)
+    if value is None or value < 1:
+        raise ParameterError(
+            name, _("“%(value)s” is not a page number (1 or more).") % {"value": raw[:20]}
+        )
+    return value
+
+
+def _page_size(request: Request, name: str, *, default: int, maximum: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
-        raise ParameterError(name, _("“%(value)s” is not a whole number.") % {"value": raw[:20]})
-    value = int(raw)
-    if maximum is not None and value > maximum:
+    value = _whole_number(raw)
+    if value is None or not 1 <= value <= maximum:
         raise ParameterError(
-            name, _("%(value)d is more than %(max)d.") % {"value": value, "max": maximum}
+            name,
+            _("%(name)s must be between 1 and %(max)d, not “%(value)s”.")
+            % {"name": name, "max": maximum, "value": raw[:20]},
         )
     return value
 
@@ -43,8 +69,8 @@ class AllyPagination(PageNumberPagination):
     def validate(self, request: Request) -> tuple[int, int]:
         """The page and page size asked for; a 400 naming the parameter when malformed."""
         return (
-            _positive_int(request, self.page_query_param, default=1),
-            _positive_int(
+            _page(request, self.page_query_param),
+            _page_size(
                 request,
                 self.page_size_query_param,
                 default=self.page_size,
@@ -81,11 +107,7 @@ class AllyPagination(PageNumberPagination):
         if page_number > 1:
             query.append((self.page_query_param, str(page_number)))
         path = self.request.path
-        return (
-            f"{settings.SITE_URL}{path}?{urlencode(query)}"
-            if query
-            else f"{settings.SITE_URL}{path}"
-        )
+        return f"{links.absolute(path)}?{urlencode(query)}" if query else links.absolute(path)
 
     def get_next_link(self) -> str | None:
         return self._link(self.page.next_page_number() if self.page.has_next() else None)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db.models.fields.files import FieldFile
 from django_countries import countries
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from coalition import links
 from coalition.i18n import collation_key
 from coalition.models import Campaign, Endorsement, Logo, Sector
 from coalition.selectors import Facets
@@ -21,7 +21,7 @@ def absolute_url(url: str) -> str:
         return url
     if url.startswith("//"):
         return f"https:{url}"
-    return f"{settings.SITE_URL}{url}"
+    return links.absolute(url)
 
 
 def sector_name(sector: Sector) -> str:

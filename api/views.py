@@ -52,8 +52,23 @@ LANG_PARAMETER = OpenApiParameter(
 )
 _JSON = "application/json"
 ERRORS = {
-    (400, _JSON): OpenApiResponse(ErrorSerializer, description="A parameter is not valid."),
-    (404, _JSON): OpenApiResponse(ErrorSerializer, description="Nothing matches."),
+    (400, _JSON): OpenApiResponse(
+        ErrorSerializer,
+        description=_(
+            "A parameter is not valid: it is malformed (page_size must be between 1 and 500), or "
+            "it names nothing that exists. A campaign, sector or country that names nothing is "
+            "a 400, not a 404: campaign slugs are listed at /api/v1/campaigns/, sector slugs at "
+            "/api/v1/facets/ (and in the error's message), countries are ISO 3166-1 alpha-2 "
+            "codes. Each entry of errors names the parameter, what is wrong and what it accepts."
+        ),
+    ),
+    (404, _JSON): OpenApiResponse(
+        ErrorSerializer,
+        description=_(
+            "The path names nothing (an unknown ally id or campaign slug), the page is past the "
+            "last one (the message says which is the last), or no campaign has been set up yet."
+        ),
+    ),
     (429, _JSON): OpenApiResponse(
         ErrorSerializer, description="Too many requests; see Retry-After."
     ),

@@ -148,6 +148,10 @@ class Decision:
     form_class: type[DecisionNoteForm]
     done_message: str  # "%(name)s"
     bulk_done_message: str  # "%(count)d", plural-aware
+    # Decisions that cannot be taken back lightly ask on a page of their own first, for the
+    # change page's button and for the bulk action alike; ``explanation`` says what follows.
+    asks_first: bool = False
+    explanation: str = ""
 
     def run(self, *, endorsement: Endorsement, by: Any, data: dict[str, Any]) -> Endorsement:
         service: Callable[..., Endorsement] = {
@@ -180,6 +184,7 @@ DECISIONS: dict[str, Decision] = {
             ngettext_lazy(
                 "%(count)d endorsement rejected.", "%(count)d endorsements rejected.", "count"
             ),
+            asks_first=True,
         ),
         Decision(
             "remove",
@@ -189,6 +194,11 @@ DECISIONS: dict[str, Decision] = {
             _("“%(name)s” has been removed from the wall."),
             ngettext_lazy(
                 "%(count)d endorsement removed.", "%(count)d endorsements removed.", "count"
+            ),
+            asks_first=True,
+            explanation=_(
+                "Removing takes the organization off the wall, the embeds and the API at once, "
+                "and its contact is told by email."
             ),
         ),
     ]
@@ -642,9 +652,9 @@ class EndorsementAdmin(admin.ModelAdmin):
                 "name": decision.name,
                 "label": decision.label,
                 "url": reverse(f"admin:coalition_endorsement_{decision.name}", args=[obj.pk]),
-                # Reject needs a reason: it has a page of its own; the others take a note here.
+                # Reject and Remove ask on a page of their own; Approve takes a note here.
                 "form": None
-                if decision.form_class is RejectForm
+                if decision.asks_first
                 else decision.form_class(auto_id=f"id_{decision.name}_%s"),
             }
             for decision in DECISIONS.values()
@@ -819,33 +829,58 @@ class EndorsementAdmin(admin.ModelAdmin):
     def approve_selected(self, request, queryset):
         self._decide_each(request, queryset, DECISIONS["approve"], {"note": ""})
 
-    @admin.action(permissions=["decide"], description=_("Remove selected endorsements"))
-    def remove_selected(self, request, queryset):
-        self._decide_each(request, queryset, DECISIONS["remove"], {"note": ""})
-
-    @admin.action(permissions=["decide"], description=_("Reject selected endorsements"))
-    def reject_selected(self, request, queryset):
-        """Asks for a reason and a note first, like Django's delete confirmation."""
-        step = DECISIONS["reject"]
-        form = RejectForm(request.POST if request.POST.get("post") else None)
+    def _ask_then_decide_each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Endorsement],
+        step: Decision,
+        *,
+        action_name: str,
+        title: str,
+    ) -> TemplateResponse | None:
+        """Ask for the decision's fields first, like Django's delete confirmation; decide on
+        each selected endorsement once the confirmation page sends them back valid."""
+        form = step.form_class(request.POST if request.POST.get("post") else None)
         if form.is_valid():
             self._decide_each(request, queryset, step, form.cleaned_data)
             return None
-        queryset = queryset.select_related("organization", "campaign")
         context = {
             **self.admin_site.each_context(request),
-            "title": _("Reject endorsements"),
+            "title": title,
             "subtitle": None,
             "opts": self.opts,
-            "queryset": queryset,
+            "queryset": queryset.select_related("organization", "campaign"),
+            "decision": step,
             "form": form,
-            "action_name": "reject_selected",
+            "action_name": action_name,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "media": self.media + form.media,
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(
-            request, "admin/coalition/endorsement/reject_selected_confirmation.html", context
+            request, f"admin/coalition/endorsement/{action_name}_confirmation.html", context
+        )
+
+    @admin.action(permissions=["decide"], description=_("Remove selected endorsements"))
+    def remove_selected(self, request, queryset):
+        """Asks for a note first: removing takes allies off the wall and tells each contact."""
+        return self._ask_then_decide_each(
+            request,
+            queryset,
+            DECISIONS["remove"],
+            action_name="remove_selected",
+            title=_("Remove endorsements"),
+        )
+
+    @admin.action(permissions=["decide"], description=_("Reject selected endorsements"))
+    def reject_selected(self, request, queryset):
+        """Asks for a reason and a note first."""
+        return self._ask_then_decide_each(
+            request,
+            queryset,
+            DECISIONS["reject"],
+            action_name="reject_selected",
+            title=_("Reject endorsements"),
         )
 
     @admin.action(permissions=["view"], description=_("Export approved allies as CSV"))
@@ -1112,13 +1147,14 @@ class LogoAdmin(admin.ModelAdmin):
 
 @admin.register(OutboundEmail)
 class OutboundEmailAdmin(admin.ModelAdmin):
-    """The outbox, to spot mail that is stuck; ``manage.py send_outbox`` does the retrying."""
+    """The outbox, to spot mail that is stuck; ``manage.py worker`` sends and retries it."""
 
     list_display = [
         "subject",
         "template",
         "created_at",
         "sent_at",
+        "claimed_until",
         "attempts",
         "next_attempt_at",
         "short_error",
@@ -1132,6 +1168,7 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         "template",
         "created_at",
         "sent_at",
+        "claimed_until",
         "attempts",
         "next_attempt_at",
         "last_error",

@@ -35,7 +35,7 @@ from django.utils.cache import cc_delim_re, patch_vary_headers
 from django.utils.functional import Promise
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
-from coalition import ratelimit, selectors
+from coalition import links, ratelimit, selectors
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +150,8 @@ def cached_public_response(
     When the database cannot be reached, the last good rendering of this variant is served
     with an ``X-Coalition-Stale`` header; with none, a 503 with ``Retry-After``.
     """
+    # Renderings carry absolute links (see coalition.links), which follow the site's address.
+    variant = f"{variant}|{links.site_url()}"
     version = selectors.public_version()
     etag = _etag(namespace, variant, version)
     last_modified = version_last_modified(version)

@@ -1,14 +1,16 @@
 """Mail: rendered from three templates per message and kept in an outbox until sent.
 
 ``templates/emails/<name>-subject.txt``, ``<name>-body.txt`` and ``<name>-body.html`` make one
-message. ``queue`` stores it in the same transaction as the change it announces; after commit one
-attempt is made at once, and ``manage.py send_outbox`` retries whatever the mail server refused.
+message. ``queue`` stores it in the same transaction as the change it announces, and nothing
+more: no request ever talks to the mail server. The outbox is a queue of the background worker
+(``coalition.tasks``, ``manage.py worker``), which sends each message within a second or two of
+the commit and retries what the mail server refused or let time out, with a growing delay. The
+outbox stays the record of every mail sent (the contact's data download and retention use it).
 """
 
 from __future__ import annotations
 
 import contextvars
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -16,15 +18,18 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from coalition import links, tasks
 from coalition.models import Endorsement, OutboundEmail
 
-logger = logging.getLogger(__name__)
-
-MAX_BACKOFF = timedelta(hours=1)
+# Mail is late when recent mail is unsent and either failed already or has waited longer than
+# LATE_AFTER (no worker running). Older unsent mail (one bad address, retried for days) says
+# nothing about the mail server now.
+LATE_AFTER = timedelta(minutes=2)
+RECENT = timedelta(hours=1)
 
 _suppressed: contextvars.ContextVar[bool] = contextvars.ContextVar("suppressed", default=False)
 
@@ -40,7 +45,7 @@ def suppressed() -> Iterator[None]:
 
 
 def render(template: str, context: dict[str, Any], language: str) -> tuple[str, str, str]:
-    context = {"site_url": settings.SITE_URL, **context}
+    context = {"site_url": links.site_url(), **context}
     with translation.override(language):
         subject = render_to_string(f"emails/{template}-subject.txt", context)
         text = render_to_string(f"emails/{template}-body.txt", context)
@@ -58,7 +63,7 @@ def queue(
     language: str = "en",
     endorsement: Endorsement | None = None,
 ) -> OutboundEmail | None:
-    """Store a message for ``to`` and try to send it once the transaction commits."""
+    """Store a message for ``to``; the worker sends it once the transaction commits."""
     recipients = sorted({address for address in to if address})
     if not recipients or _suppressed.get():
         return None
@@ -71,11 +76,12 @@ def queue(
         template=template,
         endorsement=endorsement,
     )
-    transaction.on_commit(lambda: deliver(email_ids=[email.pk]))
+    tasks.recorded(OUTBOX, email)
     return email
 
 
-def _send(email: OutboundEmail) -> None:
+def send(email: OutboundEmail) -> None:
+    """Hand one message to the mail server (the outbox's work); raises when it is refused."""
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.body_text,
@@ -87,37 +93,24 @@ def _send(email: OutboundEmail) -> None:
     message.send(fail_silently=False)
 
 
-def deliver(*, email_ids: list[int] | None = None, limit: int = 100) -> tuple[int, int]:
-    """Send unsent mail that is due (or the given messages). Returns (sent, failed)."""
+OUTBOX = tasks.register(
+    tasks.Queue(
+        name="mail",
+        model=OutboundEmail,
+        perform=send,
+        done_field="sent_at",
+        # 2, 4, 8 … minutes, then hourly: a mail server that is down for a day is not hammered.
+        first_backoff=timedelta(minutes=2),
+        max_backoff=timedelta(hours=1),
+    )
+)
+
+
+def outbox_delayed() -> bool:
+    """Whether mail is late right now: the mail server failed recently, or nothing sends."""
     now = timezone.now()
-    due = OutboundEmail.objects.filter(sent_at__isnull=True)
-    if email_ids is not None:
-        due = due.filter(pk__in=email_ids)
-    else:
-        due = due.exclude(next_attempt_at__gt=now)
-    sent = failed = 0
-    for pk in list(due.order_by("created_at").values_list("pk", flat=True)[:limit]):
-        with transaction.atomic():
-            # skip_locked: two workers draining the outbox never send the same message twice.
-            email = (
-                OutboundEmail.objects.select_for_update(skip_locked=True)
-                .filter(pk=pk, sent_at__isnull=True)
-                .first()
-            )
-            if email is None:
-                continue
-            email.attempts += 1
-            try:
-                _send(email)
-            except Exception as exc:  # noqa: BLE001 - any transport error means "try later"
-                failed += 1
-                backoff = min(timedelta(minutes=2 ** min(email.attempts, 10)), MAX_BACKOFF)
-                email.next_attempt_at = timezone.now() + backoff
-                email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                logger.warning("Mail %s not sent (attempt %s): %s", pk, email.attempts, exc)
-            else:
-                sent += 1
-                email.sent_at = timezone.now()
-                email.last_error = ""
-            email.save(update_fields=["attempts", "next_attempt_at", "last_error", "sent_at"])
-    return sent, failed
+    return (
+        OutboundEmail.objects.filter(sent_at__isnull=True, created_at__gte=now - RECENT)
+        .filter(~Q(last_error="") | Q(created_at__lt=now - LATE_AFTER))
+        .exists()
+    )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest
 from django.urls import reverse
@@ -17,7 +16,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from coalition import selectors
+from coalition import links, selectors
 from coalition.images import xml_safe
 from coalition.models import Campaign, Endorsement
 
@@ -38,11 +37,21 @@ class AlliesFeed(Feed):
     def subtitle(self, campaign: Campaign) -> str:
         return xml_safe(campaign.statement)
 
+    # The feed's link, its self link and its entries' ids on one base (``links.site_url()``):
+    # left relative, Django would complete the links from the request and the ids would differ.
     def link(self, campaign: Campaign) -> str:
-        return reverse("campaign-detail", args=[campaign.slug])
+        return links.absolute(reverse("campaign-detail", args=[campaign.slug]))
 
     def feed_url(self, campaign: Campaign) -> str:
-        return reverse("feed", args=[campaign.slug])
+        return links.absolute(reverse("feed", args=[campaign.slug]))
+
+    # RFC 4287 requires an author for the feed when its entries have none. The campaign speaks
+    # here, never an applicant (whose contact details stay private).
+    def author_name(self, campaign: Campaign) -> str:
+        return xml_safe(campaign.title)
+
+    def author_link(self, campaign: Campaign) -> str:
+        return self.link(campaign)
 
     def items(self, campaign: Campaign):
         newest = selectors.AllyFilters(order="newest")
@@ -64,7 +73,7 @@ class AlliesFeed(Feed):
     def item_guid(self, ally: Endorsement) -> str:
         # Stable for as long as the endorsement exists, and the same on every mirror of the site.
         path = reverse("campaign-detail", args=[self.campaign.slug])
-        return f"{settings.SITE_URL}{path}#ally-{ally.public_id}"
+        return f"{links.absolute(path)}#ally-{ally.public_id}"
 
     item_guid_is_permalink = False
 

@@ -36,6 +36,36 @@ def lazy_format(message: str, **params: object) -> str:
     return lazy(lambda: str(message) % params, str)()
 
 
+# A sentence-long label (a checkbox's) ends in a full stop; the summary's separator follows it.
+_CLOSING_PUNCTUATION = ".:;!?…"
+
+
+def summary_label(label: object) -> str:
+    """A field's label as the start of an error-summary line ("Label: message"): without the
+    closing punctuation of a sentence-long label, which the separator would double."""
+    return str(label or "").strip().rstrip(_CLOSING_PUNCTUATION).rstrip()
+
+
+def error_summary(form: forms.Form) -> list[dict[str, str]]:
+    """Every error of ``form`` for the summary at the top of the page, in the fields' order:
+    ``message``, and for a visible field the ``label`` and ``id`` to link to. Errors of hidden
+    fields have no field to point at, so they come as bare messages like the form's own."""
+    items = [{"message": str(error)} for error in form.non_field_errors()]
+    for field in form:
+        for error in field.errors:
+            if field.is_hidden:
+                items.append({"message": str(error)})
+            else:
+                items.append(
+                    {
+                        "id": field.id_for_label,
+                        "label": summary_label(field.label),
+                        "message": str(error),
+                    }
+                )
+    return items
+
+
 def _refuse_control_characters(value: str) -> str:
     if any(
         unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co"} and char not in _ALLOWED_CONTROL
@@ -431,7 +461,10 @@ class WallFilterForm(forms.Form):
         messages = []
         for name, errors in self.errors.items():
             label = self.fields[name].label if name in self.fields else name
-            messages.extend(f"{label}: {error}" for error in errors)
+            messages.extend(
+                _("%(label)s: %(message)s") % {"label": summary_label(label), "message": error}
+                for error in errors
+            )
         return messages
 
 

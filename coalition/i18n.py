@@ -18,6 +18,8 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
+from coalition import links
+
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 
 
@@ -106,22 +108,25 @@ def language_links(request: HttpRequest) -> dict[str, object]:
         translation.get_language_from_path(request.path_info)
         or getattr(request, "unprefixed_page", False)
     ):
-        return {"language_links": []}
+        return {"language_links": [], "language_default_url": ""}
     current = translation.get_language()
     full_path = request.get_full_path()
     query = urlencode({"next": full_path})
-    links = []
+    language_links = []
     for code, _name in settings.LANGUAGES:
-        links.append(
+        language_links.append(
             {
                 "code": code,
                 "name": translation.get_language_info(code)["name_local"],
-                "page_url": translated_path(full_path, code),
+                # Absolute, as search engines require of hreflang alternates.
+                "page_url": links.absolute(translated_path(full_path, code)),
                 "switch_url": f"{reverse('switch-language', args=[code])}?{query}",
                 "current": code == current,
             }
         )
-    return {"language_links": links}
+    # The unprefixed URL is the one that picks a language for a first-time visitor.
+    default_url = links.absolute(translated_path(full_path, settings.LANGUAGE_CODE))
+    return {"language_links": language_links, "language_default_url": default_url}
 
 
 _collator = pyuca.Collator()

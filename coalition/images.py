@@ -21,14 +21,14 @@ from django.utils.translation import ngettext
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
 
+from coalition.logos import LOGO_BOX, fit_logo
 from coalition.models import Endorsement, Logo
 
 logger = logging.getLogger(__name__)
 
-# Logos are fitted into this box on the wall (CSS pixels), then scaled so that every logo covers
-# about the same area: a wide wordmark and a square emblem then look the same size.
-LOGO_BOX = (160, 80)
-LOGO_FILL = 0.55
+# LOGO_BOX and fit_logo come from the logo pipeline, which makes the 1x files at the size
+# fit_logo gives: each logo is drawn here, and shown on the wall, at its 1x file's own size.
+
 # How many allies an image draws at most; the rest are counted in a "+N more" line.
 IMAGE_MAX_ALLIES = 200
 IMAGE_DEFAULT_COLUMNS = 5
@@ -40,16 +40,6 @@ _XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def xml_safe(text: str) -> str:
     return _XML_INVALID.sub("", text)
-
-
-def fit_logo(width: int, height: int, box: tuple[int, int] = LOGO_BOX) -> tuple[int, int]:
-    """Display size for a ``width`` × ``height`` logo: about the same area for every logo,
-    never outside ``box``."""
-    if width <= 0 or height <= 0:
-        return box
-    scale = math.sqrt(box[0] * box[1] * LOGO_FILL / (width * height))
-    scale = min(scale, box[0] / width, box[1] / height)
-    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 @dataclass(frozen=True)

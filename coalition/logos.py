@@ -1,8 +1,9 @@
 """The logo pipeline: refuse what is unsafe or unusable, re-encode the rest.
 
 An upload is never stored or served as it came. It is decoded in full, turned upright, stripped of
-every piece of metadata, trimmed of its uniform border, fitted into a fixed box at two densities
-and written as PNG and WebP under names derived from its pixels, through the default storage.
+every piece of metadata, trimmed of its uniform border, scaled to the size the wall shows it at
+(and twice that, for high-density screens) and written as PNG and WebP under names derived from
+its pixels, through the default storage.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import math
 from collections import Counter
 from dataclasses import dataclass
 from typing import IO
@@ -19,7 +21,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, ImageChops, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageChops, ImageCms, ImageMath, ImageOps, UnidentifiedImageError
 
 from coalition.models import Logo
 
@@ -28,8 +30,16 @@ MAX_BYTES = 5 * 1024 * 1024
 # costs memory, so the header's claim is checked before anything is decoded.
 MAX_PIXELS = 25_000_000
 MIN_SIDE = 48
-BOX_1X = (240, 120)
-BOX_2X = (480, 240)
+# The box a logo is shown in on the wall, in CSS pixels: `.ally img` in static/coalition/site.css
+# (10rem × 5rem) and the tiles of the wall images. Within it every logo is scaled to cover about
+# the same area (LOGO_FILL of the box), so that a wide wordmark and a square emblem look the same
+# size. The 1x files are made at exactly that size and the 2x files at twice it.
+LOGO_BOX = (160, 80)
+LOGO_FILL = 0.55
+# Folded into every name: a name, once served, is cached forever (see coalition/media.py), so
+# whenever the files made from the same pixels change (their sizes, the encoders' settings) this
+# changes too, and new files get new names. "2": sized to the wall's box rather than 240 × 120.
+RENDITIONS_VERSION = 2
 # Pillow's format names. Multi-picture JPEGs from cameras open as "MPO" through the JPEG plugin.
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
 FORMAT_NAMES = "PNG, JPEG, WebP, GIF"
@@ -197,15 +207,69 @@ def _to_srgb(image: Image.Image) -> Image.Image:
         return image
 
 
+# 16-bit greyscale modes and the raw layout their bytes are in. Pillow's own conversions of these
+# clip to 8 bits instead of scaling ("I;16N" even on the way to "I"), which turns a mid-grey
+# into white and a 16-bit logo into a flat image; unpacking the bytes into "I" is exact.
+_SIXTEEN_BIT_LAYOUT = {"I;16": "I;16", "I;16L": "I;16", "I;16B": "I;16B", "I;16N": "I;16N"}
+_WIDE_MODES = ("I", "F", *_SIXTEEN_BIT_LAYOUT)
+# Premultiplied alpha, which Pillow converts to other modes only by way of its straight form.
+_PREMULTIPLIED = {"La": "LA", "RGBa": "RGBA"}
+
+
+def _full_scale(image: Image.Image) -> float:
+    """The sample value that stands for white in a 16-bit, 32-bit integer or float image.
+
+    16-bit modes say it themselves. "I" and "F" do not: an "I" image may hold 8-bit or 16-bit
+    samples and an "F" image 0-1 or 0-255 ones, so the smallest usual range that holds the
+    brightest sample is taken, and the brightest sample itself beyond those.
+    """
+    if image.mode in _SIXTEEN_BIT_LAYOUT:
+        return 65535
+    _darkest, brightest = image.getextrema()
+    ranges = (1.0, 255, 65535) if image.mode == "F" else (255, 65535)
+    for full in ranges:
+        if brightest <= full:
+            return full
+    return brightest
+
+
+def _wide_to_8_bit(image: Image.Image) -> Image.Image:
+    """An "L" image (or "LA", when a transparent sample value is set) from an "I", "I;16*" or
+    "F" one, its samples scaled to 0-255 rather than clipped."""
+    if image.mode in _SIXTEEN_BIT_LAYOUT:
+        wide = Image.frombytes(
+            "I", image.size, image.tobytes(), "raw", _SIXTEEN_BIT_LAYOUT[image.mode]
+        )
+    else:
+        wide = image
+    scale = 255 / _full_scale(image)
+    # In floats, and rounded: converting "F" to "L" truncates (and clips what is below 0).
+    grey = wide.convert("F").point(lambda v: v * scale + 0.5).convert("L")
+    # A PNG's transparent grey (tRNS) is a 16-bit sample value: compare before scaling, where
+    # neighbouring values are still told apart.
+    key = image.info.get("transparency")
+    if isinstance(key, int | float) and not isinstance(key, bool):
+        opaque = ImageMath.lambda_eval(lambda args: args["image"] != key, image=wide)
+        grey.putalpha(opaque.convert("L").point(lambda v: 255 if v else 0))
+    return grey
+
+
 def _to_rgba(image: Image.Image) -> Image.Image:
+    """RGBA pixels from an image in any mode Pillow decodes, its picture and alpha kept."""
     if image.mode == "RGBA":
         return image
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-        # Pillow cannot go straight from these to RGBA; scale to 8 bits first.
-        image = image.convert("L") if image.mode == "F" else image.point(lambda v: v / 256)
-        image = image.convert("L")
-    # Palette and "LA"/"PA" images keep their transparency through this conversion.
-    return image.convert("RGBA")
+    if image.mode in _PREMULTIPLIED:
+        image = image.convert(_PREMULTIPLIED[image.mode])
+    elif image.mode in _WIDE_MODES:
+        image = _wide_to_8_bit(image)
+    try:
+        # Palette, "LA" and "PA" images, and "L", "RGB" or "P" ones with a transparent colour,
+        # keep their transparency through this conversion; "CMYK", "YCbCr", "LAB" and "HSV"
+        # ones are converted to RGB on the way.
+        return image.convert("RGBA")
+    except ValueError:
+        # A mode Pillow decodes but cannot convert: no picture to show, and no reason for a 500.
+        raise _undecodable() from None
 
 
 def _trim(image: Image.Image) -> Image.Image:
@@ -237,14 +301,16 @@ def _trim(image: Image.Image) -> Image.Image:
 
 def _pixel_digest(image: Image.Image) -> str:
     digest = hashlib.sha256()
-    digest.update(f"{image.mode}:{image.width}x{image.height}:".encode())
+    digest.update(f"r{RENDITIONS_VERSION}:{image.mode}:{image.width}x{image.height}:".encode())
     digest.update(image.tobytes())
     return digest.hexdigest()
 
 
 def process(image: Image.Image) -> ProcessedLogo:
     """Upright, sRGB, trimmed, metadata-free pixels (RGBA, or RGB when nothing is transparent)
-    and their digest. Raises ``ValidationError`` (code ``blank_image``) for a flat image."""
+    and their digest, from an image in any mode Pillow decodes. Raises ``ValidationError``
+    with the code ``blank_image`` for a flat image, ``invalid_image`` for one in a mode that
+    cannot be turned into RGB."""
     # Unreadable EXIF: keep the image as stored rather than refuse it.
     with contextlib.suppress(*_DECODE_ERRORS):
         image = ImageOps.exif_transpose(image)
@@ -257,12 +323,45 @@ def process(image: Image.Image) -> ProcessedLogo:
     return ProcessedLogo(digest=_pixel_digest(image), image=image)
 
 
-def fit(image: Image.Image, box: tuple[int, int]) -> Image.Image:
-    """Scale ``image`` down to fit ``box``, keeping its aspect; never scale up."""
-    scale = min(box[0] / image.width, box[1] / image.height, 1.0)
-    if scale == 1.0:
+def _scaled_to_box(width: int, height: int, box: tuple[int, int]) -> tuple[int, int]:
+    scale = math.sqrt(box[0] * box[1] * LOGO_FILL / (width * height))
+    scale = min(scale, box[0] / width, box[1] / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def fit_logo(width: int, height: int, box: tuple[int, int] = LOGO_BOX) -> tuple[int, int]:
+    """Display size for a ``width`` × ``height`` logo: about the same area for every logo,
+    never outside ``box``, and a size that gives itself back.
+
+    The 1x files are made at this size and the wall computes the size to show a logo at from
+    its 1x file's size, so both must agree. Rounding to whole pixels shifts the aspect a little,
+    and with it, for a few sizes in a hundred, the size the next call would give (by a pixel):
+    the scaling is repeated until it settles, which takes two or three steps at most
+    (``tests/test_logos.py`` checks every size in the box).
+    """
+    if width <= 0 or height <= 0:
+        return box
+    size = _scaled_to_box(width, height, box)
+    for _step in range(8):
+        settled = _scaled_to_box(*size, box)
+        if settled == size:
+            break
+        size = settled
+    return size
+
+
+def rendition_sizes(width: int, height: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Pixel sizes of the 1x and the 2x files for a processed logo of ``width`` × ``height``:
+    the size the wall shows it at, and exactly twice that."""
+    one_x = fit_logo(width, height)
+    return one_x, (2 * one_x[0], 2 * one_x[1])
+
+
+def _resized(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    if image.size == size:
         return image.copy()
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    # Up as well as down: a small logo is shown at the wall's size anyway, and files of exactly
+    # the size they are shown at (and twice it) are what the srcset's 1x and 2x promise.
     # Pillow premultiplies alpha while resampling RGBA, so edges get no dark fringe.
     return image.resize(size, Image.Resampling.LANCZOS)
 
@@ -312,8 +411,9 @@ def logo_store(processed: ProcessedLogo) -> Logo:
     if existing is not None:
         return existing
 
-    one_x = fit(processed.image, BOX_1X)
-    two_x = fit(processed.image, BOX_2X)
+    one_x_size, two_x_size = rendition_sizes(processed.image.width, processed.image.height)
+    one_x = _resized(processed.image, one_x_size)
+    two_x = _resized(processed.image, two_x_size)
     digest = processed.digest
     fields = {
         "width": one_x.width,

@@ -1,4 +1,5 @@
-"""Response policies that apply to every page: one Content-Security-Policy, Permissions-Policy."""
+"""Response policies that apply to every page: one Content-Security-Policy, Permissions-Policy,
+and ``Cache-Control: private`` on whatever sets a cookie."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.utils.cache import cc_delim_re, patch_cache_control
 
 
 def embed_frame_ancestors() -> list[str]:
@@ -47,3 +49,42 @@ def permissions_policy_middleware(
         return response
 
     return middleware
+
+
+def private_when_setting_cookies_middleware(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """A response that sets a cookie (the CSRF token of a form page, the language choice, a
+    session) is meant for one browser: ``Cache-Control: private`` keeps shared caches from
+    storing it and handing the cookie to everyone else. First in ``MIDDLEWARE``, so that it
+    sees the cookies every other middleware sets on the way out."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if response.cookies:
+            _make_private(response)
+        return response
+
+    return middleware
+
+
+def _make_private(response: HttpResponseBase) -> None:
+    directives = [
+        directive.strip()
+        for directive in cc_delim_re.split(response.get("Cache-Control", ""))
+        if directive.strip()
+    ]
+    names = {directive.split("=", 1)[0].strip().lower() for directive in directives}
+    if names & {"private", "no-store"}:
+        return
+    # A shared cache may never hold it: whatever allowed one to goes.
+    kept = [
+        directive
+        for directive in directives
+        if directive.split("=", 1)[0].strip().lower() not in {"public", "s-maxage"}
+    ]
+    if kept:
+        response["Cache-Control"] = ", ".join(kept)
+    elif "Cache-Control" in response:
+        del response["Cache-Control"]
+    patch_cache_control(response, private=True)

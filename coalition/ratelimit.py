@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
+from django.utils.translation import ngettext
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,18 @@ def client_ip(request: HttpRequest) -> str:
         if forwarded:
             return forwarded.split(",")[-1].strip()
     return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def refusal_message(window: int) -> str:
+    """What a person is told when a form is refused for too many submissions."""
+    minutes = max(1, window // 60)
+    return ngettext(
+        "We received many submissions from your network in a short time. Nothing was saved; "
+        "please send the form again in a minute.",
+        "We received many submissions from your network in a short time. Nothing was saved; "
+        "please send the form again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 # Hits ``coalition.caching.PublicCacheMiddleware`` already counted for a request, by scope.

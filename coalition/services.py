@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from coalition import emails, logos, tokens
+from coalition import emails, links, logos, reviewers, tokens
 from coalition.models import (
     Campaign,
     Endorsement,
@@ -134,19 +134,11 @@ def _transition(
 
 
 def _reviewer_addresses() -> list[str]:
-    group = Group.objects.filter(name=REVIEWERS_GROUP).first()
-    addresses = []
-    if group is not None:
-        addresses = [
-            email
-            for email in group.user_set.filter(is_active=True).values_list("email", flat=True)
-            if email
-        ]
-    return addresses or [address for _name, address in settings.ADMINS]
+    return reviewers.review_notice_addresses()
 
 
 def _absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
+    return links.absolute(path)
 
 
 def applicant_links(endorsement: Endorsement) -> dict[str, str]:
@@ -292,8 +284,8 @@ def endorsement_apply(
 ) -> tuple[Endorsement, OutboundEmail | None]:
     """Save a new application as unconfirmed and mail the contact a confirmation link.
 
-    Returns the endorsement and the confirmation mail, whose ``sent_at`` tells whether the
-    mail server took it.
+    Returns the endorsement and the confirmation mail, recorded in the outbox: the worker
+    sends it after commit.
     """
     if not (consent_authority and consent_publish):
         raise ApplicationError(_("Both confirmations are needed to sign on."))

@@ -59,8 +59,9 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
-# Absolute links in mail are built from this, never from the request's Host header.
-SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The base of absolute links (mail, embed snippets, the API, the feed). When unset, links follow
+# the address the site is served on (see coalition.links); production sets it.
+SITE_URL = os.getenv("SITE_URL", "").rstrip("/")
 
 INSTALLED_APPS = [
     # Before the admin, so that its forms show a field per language.
@@ -88,7 +89,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it sees every cookie set on the way out: a response that sets one is private.
+    "coalition.middleware.private_when_setting_cookies_middleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that builds an absolute link (see coalition.links).
+    "coalition.links.site_url_middleware",
     # The Content-Security-Policy twice, with one header in the end: here for what is answered
     # before a view runs (the public cache's own replies, WhiteNoise), and after the clickjacking
     # middleware below for the views' responses, so that the public cache stores each one with
@@ -120,6 +125,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 ROOT_URLCONF = "coalition.urls"
+# A refused form gets the site's own page, in the visitor's language.
+CSRF_FAILURE_VIEW = "coalition.views.csrf_failure"
 WSGI_APPLICATION = "coalition.wsgi.application"
 
 TEMPLATES = [
@@ -226,6 +233,11 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
+# Background work (mail, see coalition.tasks): the worker looks for due jobs this often. The
+# immediate mode does each job in-process right after commit: a testing aid, never production.
+WORKER_POLL_SECONDS = envfloat("WORKER_POLL_SECONDS", "1")
+BACKGROUND_WORK_IMMEDIATE = envbool("BACKGROUND_WORK_IMMEDIATE", "False")
+
 # "Name <address>" pairs, comma-separated; reviewers are told about new applications here when
 # the Reviewers group has nobody with an address.
 ADMINS = [
@@ -300,8 +312,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6_291_456
 
 # Abuse limits on the public forms: submissions per client address and window (seconds), and the
-# shortest time a person plausibly takes to fill the application form.
+# shortest time a person plausibly takes to fill the application form. Applications accepted and
+# attempts (valid or not) are counted apart, so that correcting mistakes never locks anyone out.
 APPLY_RATE_LIMIT = (envint("APPLY_RATE_LIMIT", "10"), 3600)
+APPLY_ATTEMPT_RATE_LIMIT = (envint("APPLY_ATTEMPT_RATE_LIMIT", "60"), 3600)
 RESEND_RATE_LIMIT = (envint("RESEND_RATE_LIMIT", "5"), 3600)
 APPLICATION_MIN_FILL_SECONDS = envint("APPLICATION_MIN_FILL_SECONDS", "3")
 

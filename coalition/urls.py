@@ -5,7 +5,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from coalition import i18n, media, views
+from coalition import favicon, i18n, media, views
 
 # Pages people read carry their language in the URL: /fr/…, /de/…, English unprefixed.
 urlpatterns = i18n_patterns(
@@ -30,6 +30,7 @@ urlpatterns = i18n_patterns(
 urlpatterns += [
     path("embed/<slug:slug>/", views.embed, name="embed"),
     path("embed.js", views.embed_script, name="embed-js"),
+    path("favicon.ico", favicon.favicon, name="favicon"),
     path("language/<str:code>/", i18n.switch_language, name="switch-language"),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import wraps
 from urllib.parse import unquote, urlencode
 
 from django.conf import settings
@@ -13,13 +15,26 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 from django_countries import countries
 
-from coalition import caching, feeds, i18n, images, ratelimit, selectors, services, tokens
+from coalition import (
+    caching,
+    emails,
+    embeds,
+    feeds,
+    i18n,
+    images,
+    links,
+    ratelimit,
+    selectors,
+    services,
+    tokens,
+)
 from coalition.forms import (
     WALL_MAX_COLUMNS,
     WALL_ORDERS,
@@ -190,6 +205,27 @@ def _pages(page, cleaned: dict, base: str = "") -> list[dict[str, object]]:
     return links
 
 
+class WallPageNotFound(Exception):
+    """A page past the wall's last: answered with a 404 that links to the last page."""
+
+    def __init__(self, *, page: int, last: int) -> None:
+        super().__init__(page, last)
+        self.page = page
+        self.last = last
+
+
+def _page_not_found(
+    request: HttpRequest, campaign: Campaign, cleaned: dict, error: WallPageNotFound
+) -> HttpResponse:
+    context = {
+        "campaign": campaign,
+        "page_number": error.page,
+        "last_page": error.last,
+        "last_page_url": request.path + wall_query(cleaned, page=error.last),
+    }
+    return render(request, "coalition/wall_page_not_found.html", context, status=404)
+
+
 def _wall_context(
     *,
     campaign: Campaign,
@@ -201,7 +237,11 @@ def _wall_context(
     one for the counts by country and sector, one for the filtered count, one for the page."""
     facets = selectors.ally_facets(campaign=campaign)
     allies = selectors.ally_list(campaign=campaign, filters=_filters(cleaned))
-    page = Paginator(allies, page_size).get_page(cleaned["page"])
+    paginator = Paginator(allies, page_size)
+    # Not ``get_page``, which would show the last page under a URL naming another one.
+    if cleaned["page"] > paginator.num_pages:  # an empty wall still has its page 1
+        raise WallPageNotFound(page=cleaned["page"], last=paginator.num_pages)
+    page = paginator.page(cleaned["page"])
     filtered = bool(cleaned["country"] or cleaned["sector"] or cleaned["q"])
     by_slug = {sector.slug: sector for sector in sectors}
     active = [
@@ -271,7 +311,11 @@ def campaign_detail(request: HttpRequest, slug: str | None = None) -> HttpRespon
     cleaned = form.cleaned_data
 
     def build() -> HttpResponse:
-        context = {**_wall_context(campaign=campaign, cleaned=cleaned, sectors=sectors), **extra}
+        try:
+            wall = _wall_context(campaign=campaign, cleaned=cleaned, sectors=sectors)
+        except WallPageNotFound as error:
+            return _page_not_found(request, campaign, cleaned, error)
+        context = {**wall, **extra}
         return render(request, "coalition/campaign_detail.html", context)
 
     return caching.cached_public_response(
@@ -300,7 +344,10 @@ def embed(request: HttpRequest, slug: str | None = None) -> HttpResponse:
 
     def build() -> HttpResponse:
         with translation.override(language):
-            context = _wall_context(campaign=campaign, cleaned=cleaned, sectors=sectors)
+            try:
+                context = _wall_context(campaign=campaign, cleaned=cleaned, sectors=sectors)
+            except WallPageNotFound as error:
+                return _page_not_found(request, campaign, cleaned, error)
             context.update(
                 options=cleaned,
                 full_url=reverse("campaign-detail", args=[campaign.slug]),
@@ -357,7 +404,7 @@ def embed_builder(request: HttpRequest, slug: str) -> HttpResponse:
     form, sectors = _validated(request, EmbedBuilderForm)
     valid = form.is_valid()
     cleaned = form.cleaned_data if valid else {**_DEFAULTS}
-    site = settings.SITE_URL
+    site = links.site_url()
     embed_path = reverse("embed", args=[campaign.slug])
     embed_query = wall_query({**cleaned, "height": _DEFAULTS["height"]})
     script_attributes = [("data-campaign", campaign.slug)]
@@ -383,14 +430,9 @@ def embed_builder(request: HttpRequest, slug: str) -> HttpResponse:
             "site_url": site,
             "embed_path": embed_path,
             "preview_url": embed_path + embed_query,
-            "iframe_snippet": render_to_string(
-                "embed/snippet_iframe.txt",
-                {
-                    "src": site + embed_path + embed_query,
-                    "height": cleaned["height"],
-                    "title": _("Organizations that stand together"),
-                },
-            ).strip(),
+            "iframe_snippet": embeds.iframe_snippet(
+                campaign, query=embed_query, height=cleaned["height"]
+            ),
             "script_snippet": render_to_string(
                 "embed/snippet_script.txt",
                 {"attributes": script_attributes, "src": site + reverse("embed-js")},
@@ -480,26 +522,33 @@ def allies_feed(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def too_many_requests(request: HttpRequest, window: int) -> HttpResponse:
-    response = render(
-        request, "coalition/too_many_requests.html", {"minutes": window // 60}, status=429
+def _rate_limited(request: HttpRequest, setting: str, scope: str) -> int | None:
+    """Count a hit against ``settings.<setting>``; the window in seconds when it is over."""
+    limit, window = getattr(settings, setting)
+    return (
+        window if ratelimit.over_limit(request, scope=scope, limit=limit, window=window) else None
     )
-    response["Retry-After"] = str(window)
-    return response
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def apply(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     campaign = _campaign_or_404(slug)
     if not campaign.accepts_applications:
         status = 410 if request.method == "POST" else 200
         return render(request, "coalition/apply_closed.html", {"campaign": campaign}, status=status)
+    status = 200
+    retry_after = None
     if request.method == "POST":
-        limit, window = settings.APPLY_RATE_LIMIT
-        if ratelimit.over_limit(request, scope="apply", limit=limit, window=window):
-            return too_many_requests(request, window)
         form = ApplicationForm(request.POST, request.FILES)
-        if form.is_valid():
+        # Two limits: attempts (generous, so that correcting mistakes never locks anyone out)
+        # and accepted applications. A refused submission is shown again as it was typed.
+        retry_after = _rate_limited(request, "APPLY_ATTEMPT_RATE_LIMIT", "apply-attempt")
+        if retry_after is None and form.is_valid():
+            retry_after = _rate_limited(request, "APPLY_RATE_LIMIT", "apply")
+        if retry_after is not None:
+            form.add_error(None, ratelimit.refusal_message(retry_after))
+            status = 429
+        elif form.is_valid():
             data = form.cleaned_data
             try:
                 endorsement, email = services.endorsement_apply(
@@ -528,30 +577,63 @@ def apply(request: HttpRequest, slug: str | None = None) -> HttpResponse:
                     {
                         "campaign": campaign,
                         "endorsement": endorsement,
-                        "mail_delayed": email is None or email.sent_at is None,
+                        "mail_delayed": email is None or emails.outbox_delayed(),
                     },
                 )
+        if status == 200:
+            status = 400
     else:
         form = ApplicationForm()
-    return render(
-        request,
-        "coalition/apply.html",
-        {"campaign": campaign, "form": form},
-        status=400 if form.is_bound else 200,
+    response = render(
+        request, "coalition/apply.html", {"campaign": campaign, "form": form}, status=status
     )
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _link_problem(request: HttpRequest, *, expired: bool) -> HttpResponse:
     return render(request, "coalition/link_invalid.html", {"expired": expired}, status=400)
 
 
-def confirm(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        endorsement = tokens.endorsement_from_confirm_token(token)
-    except tokens.ExpiredLink:
-        return _link_problem(request, expired=True)
-    except tokens.InvalidLink:
-        return _link_problem(request, expired=False)
+def private_page(response: HttpResponse) -> HttpResponse:
+    """Mark a page whose URL carries a private token: kept out of shared caches, and its URL
+    sent in no ``Referer`` to another site. ``same-origin`` rather than ``no-referrer``: with
+    ``no-referrer`` Chromium sends ``Origin: null`` with the page's own forms, and Django's CSRF
+    check refuses them."""
+    patch_cache_control(response, private=True, no_store=True)
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+TokenView = Callable[..., HttpResponse]
+
+
+def token_page(read: Callable[[str], Endorsement]) -> Callable[[TokenView], TokenView]:
+    """A view reached through a signed link: ``read(token)`` finds the endorsement (or the
+    link-problem page answers), and the response is a private page."""
+
+    def decorator(view: TokenView) -> TokenView:
+        @wraps(view)
+        def wrapper(request: HttpRequest, token: str) -> HttpResponse:
+            try:
+                endorsement = read(token)
+            except tokens.ExpiredLink:
+                response = _link_problem(request, expired=True)
+            except tokens.InvalidLink:
+                response = _link_problem(request, expired=False)
+            else:
+                response = view(request, endorsement, token)
+            return private_page(response)
+
+        return wrapper
+
+    return decorator
+
+
+@require_safe
+@token_page(tokens.endorsement_from_confirm_token)
+def confirm(request: HttpRequest, endorsement: Endorsement, token: str) -> HttpResponse:
     already = endorsement.status != Endorsement.Status.UNCONFIRMED
     if not already:
         try:
@@ -572,13 +654,10 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
-def not_us(request: HttpRequest, token: str) -> HttpResponse:
+@require_http_methods(["GET", "HEAD", "POST"])
+@token_page(tokens.endorsement_from_not_us_token)
+def not_us(request: HttpRequest, endorsement: Endorsement, token: str) -> HttpResponse:
     # A GET only asks: mail scanners follow links, and must not withdraw anything.
-    try:
-        endorsement = tokens.endorsement_from_not_us_token(token)
-    except tokens.InvalidLink:
-        return _link_problem(request, expired=False)
     done = False
     if request.method == "POST" and endorsement.status in Endorsement.LIVE_STATUSES:
         try:
@@ -603,22 +682,25 @@ def not_us(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def resend(request: HttpRequest) -> HttpResponse:
+    status = 200
     if request.method == "POST":
-        limit, window = settings.RESEND_RATE_LIMIT
-        if ratelimit.over_limit(request, scope="resend", limit=limit, window=window):
-            return too_many_requests(request, window)
         form = ResendForm(request.POST)
+        status = 400
+        retry_after = _rate_limited(request, "RESEND_RATE_LIMIT", "resend")
+        if retry_after is not None:
+            form.add_error(None, ratelimit.refusal_message(retry_after))
+            response = render(request, "coalition/resend.html", {"form": form}, status=429)
+            response["Retry-After"] = str(retry_after)
+            return response
         if form.is_valid():
             services.endorsement_resend_links(contact_email=form.cleaned_data["contact_email"])
             # The same answer whether or not the address has applied.
             return render(request, "coalition/resend_done.html", {})
     else:
         form = ResendForm()
-    return render(
-        request, "coalition/resend.html", {"form": form}, status=400 if form.is_bound else 200
-    )
+    return render(request, "coalition/resend.html", {"form": form}, status=status)
 
 
 def _manage_context(endorsement: Endorsement, token: str) -> dict[str, object]:
@@ -633,14 +715,10 @@ def _manage_context(endorsement: Endorsement, token: str) -> dict[str, object]:
     }
 
 
-@require_http_methods(["GET", "POST"])
-def manage(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        endorsement = tokens.endorsement_from_manage_token(token)
-    except tokens.InvalidLink:
-        return _link_problem(request, expired=False)
+@require_http_methods(["GET", "HEAD", "POST"])
+@token_page(tokens.endorsement_from_manage_token)
+def manage(request: HttpRequest, endorsement: Endorsement, token: str) -> HttpResponse:
     context = _manage_context(endorsement, token)
-    saved = None
     if request.method == "POST" and context["editable"]:
         form = ManageForm(request.POST, request.FILES)
         if form.is_valid():
@@ -655,35 +733,22 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
             except services.ApplicationError as error:
                 form.add_error(None, str(error))
             else:
+                review = saved.state == OrganizationVersion.State.PROPOSED
                 return redirect(
                     reverse("manage", kwargs={"token": token})
-                    + (
-                        "?saved=review"
-                        if saved.state == OrganizationVersion.State.PROPOSED
-                        else "?saved=1"
-                    )
+                    + ("?saved=review" if review else "?saved=1")
                 )
     else:
         form = ManageForm.for_organization(endorsement.organization)
-    context.update(
-        form=form,
-        withdraw_form=WithdrawForm(),
-        saved=request.GET.get("saved"),
-    )
+    context.update(form=form, withdraw_form=WithdrawForm(), saved=request.GET.get("saved"))
     status = 400 if request.method == "POST" else 200
-    response = render(request, "coalition/manage.html", context, status=status)
-    # A private page: keep it out of shared caches and out of the Referer of outgoing links.
-    response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return render(request, "coalition/manage.html", context, status=status)
 
 
-def manage_data(request: HttpRequest, token: str) -> HttpResponse:
+@require_safe
+@token_page(tokens.endorsement_from_manage_token)
+def manage_data(request: HttpRequest, endorsement: Endorsement, token: str) -> HttpResponse:
     """Everything stored about this application, as JSON, for its contact."""
-    try:
-        endorsement = tokens.endorsement_from_manage_token(token)
-    except tokens.InvalidLink:
-        return _link_problem(request, expired=False)
     response = JsonResponse(
         services.endorsement_data_export(endorsement=endorsement),
         json_dumps_params={"indent": 2, "ensure_ascii": False},
@@ -691,17 +756,12 @@ def manage_data(request: HttpRequest, token: str) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="application-{endorsement.public_id}.json"'
     )
-    response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
     return response
 
 
 @require_http_methods(["POST"])
-def manage_withdraw(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        endorsement = tokens.endorsement_from_manage_token(token)
-    except tokens.InvalidLink:
-        return _link_problem(request, expired=False)
+@token_page(tokens.endorsement_from_manage_token)
+def manage_withdraw(request: HttpRequest, endorsement: Endorsement, token: str) -> HttpResponse:
     form = WithdrawForm(request.POST)
     context = _manage_context(endorsement, token)
     if form.is_valid():
@@ -712,7 +772,12 @@ def manage_withdraw(request: HttpRequest, token: str) -> HttpResponse:
         else:
             return render(request, "coalition/withdrawn.html", context)
     context.update(form=ManageForm.for_organization(endorsement.organization), withdraw_form=form)
-    response = render(request, "coalition/manage.html", context, status=400)
-    response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    return render(request, "coalition/manage.html", context, status=400)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: the site's own page, in the visitor's language, never Django's
+    debug page. Django has already logged the reason."""
+    response = render(request, "403_csrf.html", {}, status=403)
+    patch_cache_control(response, private=True, no_store=True)
     return response

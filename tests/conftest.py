@@ -137,3 +137,10 @@ def csp(response) -> dict[str, list[str]]:
             name, *sources = part.split()
             directives[name] = sources
     return directives
+
+
+@pytest.fixture(autouse=True)
+def _background_work_at_once(settings):
+    """Background work (mail) done in-process right after commit, so that a test sees the mail
+    its request sent; the worker's own tests turn this off and run the worker themselves."""
+    settings.BACKGROUND_WORK_IMMEDIATE = True

@@ -350,6 +350,50 @@ def test_reject_with_an_inactive_reason_is_a_form_error(reviewer_client, make_en
     assert pending.status == Status.PENDING
 
 
+def test_remove_button_asks_on_a_page_of_its_own_before_removing(reviewer_client, make_endorsement):
+    approved = make_endorsement(status=Status.APPROVED)
+
+    page = reviewer_client.get(change_url(approved)).content.decode()
+    asked = reviewer_client.get(decision_url(approved, "remove"))
+
+    # The button only leads to the question; nothing on the change page posts a removal.
+    assert f'<form method="get" action="{decision_url(approved, "remove")}">' in page
+    assert f'<form method="post" action="{decision_url(approved, "remove")}">' not in page
+    assert asked.status_code == 200
+    assert asked.templates[0].name == "admin/coalition/endorsement/decision.html"
+    assert b'name="note"' in asked.content
+    assert b"its contact is told by email" in asked.content
+    approved.refresh_from_db()
+    assert approved.status == Status.APPROVED
+    assert not EndorsementEvent.objects.exists()
+
+
+def test_confirmed_removal_keeps_the_note_and_tells_the_contact_without_it(
+    reviewer_client, reviewer, make_endorsement, mailoutbox, django_capture_on_commit_callbacks
+):
+    approved = make_endorsement(status=Status.APPROVED, name="Gone Org")
+    Endorsement.objects.filter(pk=approved.pk).update(preferred_language="fr")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = reviewer_client.post(
+            decision_url(approved, "remove"), {"note": "Internal: their board asked"}
+        )
+
+    assert response.status_code == 302
+    approved.refresh_from_db()
+    assert approved.status == Status.REMOVED
+    event = approved.events.get()
+    assert (event.note, event.user) == ("Internal: their board asked", reviewer)
+    assert len(mailoutbox) == 1
+    mail = mailoutbox[0]
+    assert mail.to == [approved.contact_email]
+    assert mail.subject == "Gone Org ne fait plus partie de la coalition"
+    # Like Reject's note, the note is for the audit trail only.
+    assert "their board asked" not in mail.body
+    assert "their board asked" not in mail.alternatives[0][0]
+    assert OutboundEmail.objects.get().template == "removed"
+
+
 def test_remove_takes_an_approved_endorsement_off_the_wall(
     reviewer_client, reviewer, make_endorsement
 ):
@@ -554,11 +598,46 @@ def test_bulk_reject_without_a_reason_shows_the_page_again(reviewer_client, make
     assert pending.status == Status.PENDING
 
 
-def test_bulk_remove_removes_approved_and_refuses_the_rest(reviewer_client, make_endorsement):
+def test_bulk_remove_asks_for_a_note_first(reviewer_client, make_endorsement):
+    selected = [make_endorsement(status=Status.APPROVED) for _ in range(2)]
+
+    response = run_action(reviewer_client, "remove_selected", selected)
+
+    assert response.status_code == 200
+    assert response.templates[0].name == (
+        "admin/coalition/endorsement/remove_selected_confirmation.html"
+    )
+    content = response.content.decode()
+    assert 'name="action" value="remove_selected"' in content
+    assert 'name="post" value="yes"' in content
+    assert 'name="note"' in content
+    assert 'value="Remove"' in content
+    for endorsement in selected:
+        assert f'name="_selected_action" value="{endorsement.pk}"' in content
+        endorsement.refresh_from_db()
+        assert endorsement.status == Status.APPROVED
+    assert not EndorsementEvent.objects.exists()
+    assert not OutboundEmail.objects.exists()
+
+
+def test_bulk_remove_removes_approved_and_refuses_the_rest(
+    reviewer_client, make_endorsement, mailoutbox, django_capture_on_commit_callbacks
+):
     approved = [make_endorsement(status=Status.APPROVED) for _ in range(2)]
     pending = make_endorsement(status=Status.PENDING, name="Still Pending")
 
-    response = run_action(reviewer_client, "remove_selected", [*approved, pending])
+    # As the confirmation page posts it: no "index".
+    with django_capture_on_commit_callbacks(execute=True):
+        response = reviewer_client.post(
+            CHANGELIST,
+            {
+                "action": "remove_selected",
+                "_selected_action": [e.pk for e in [*approved, pending]],
+                "post": "yes",
+                "note": "Bulk clean-up",
+            },
+            follow=True,
+        )
 
     shown = messages_of(response)
     assert "2 endorsements removed." in shown
@@ -566,8 +645,12 @@ def test_bulk_remove_removes_approved_and_refuses_the_rest(reviewer_client, make
     for endorsement in approved:
         endorsement.refresh_from_db()
         assert endorsement.status == Status.REMOVED
+        assert endorsement.events.get().note == "Bulk clean-up"
     pending.refresh_from_db()
     assert pending.status == Status.PENDING
+    assert sorted(message.to[0] for message in mailoutbox) == sorted(
+        endorsement.contact_email for endorsement in approved
+    )
 
 
 def test_decision_actions_are_hidden_from_staff_who_may_only_view(client, make_endorsement):
@@ -890,6 +973,50 @@ def test_anonymous_users_are_sent_to_the_admin_login(client, make_endorsement, r
     pending.refresh_from_db()
     assert pending.status == Status.PENDING
     assert not EndorsementEvent.objects.exists()
+
+
+# --- The admin index -------------------------------------------------------------------------
+
+NOBODY_HEARS = "Nobody is told about new applications"
+
+
+def test_the_admin_index_warns_when_nobody_would_hear_of_new_applications(client, settings, db):
+    # A fresh setup whose superuser was made without an address, and no ADMINS.
+    settings.ADMINS = []
+    client.force_login(User.objects.create_superuser("admin", "", "admin-password"))
+
+    response = client.get(reverse("admin:index"))
+
+    assert response.status_code == 200
+    assert NOBODY_HEARS in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["superuser with an address", "ADMINS"])
+def test_the_admin_index_does_not_warn_when_someone_would_hear(client, settings, db, who):
+    settings.ADMINS = [("Ops", "ops@registry.example")] if who == "ADMINS" else []
+    address = "admin@registry.example" if who != "ADMINS" else ""
+    client.force_login(User.objects.create_superuser("admin", address, "admin-password"))
+
+    response = client.get(reverse("admin:index"))
+
+    assert response.status_code == 200
+    assert NOBODY_HEARS not in response.content.decode()
+
+
+def test_the_admin_index_warning_ignores_users_who_would_not_be_told(client, settings, db):
+    settings.ADMINS = []
+    client.force_login(User.objects.create_superuser("admin", "", "admin-password"))
+    inactive = User.objects.create_user(
+        "gone", "gone@registry.example", "pw", is_staff=True, is_active=False
+    )
+    inactive.groups.add(Group.objects.get(name="Reviewers"))
+    User.objects.create_user("outsider", "outsider@registry.example", "pw").groups.add(
+        Group.objects.get(name="Reviewers")
+    )
+
+    response = client.get(reverse("admin:index"))
+
+    assert NOBODY_HEARS in response.content.decode()
 
 
 # --- The rest of the admin -------------------------------------------------------------------

@@ -395,17 +395,20 @@ def test_a_page_size_up_to_500_is_accepted(api, make_ally):
     [
         ("country=XX", 400, "country"),
         ("country=DEU", 400, "country"),
-        ("sector=unknown-sector", 404, "sector"),
+        ("sector=unknown-sector", 400, "sector"),
         ("sector=not%20a%20slug", 400, "sector"),
-        ("campaign=unknown-campaign", 404, "campaign"),
+        ("campaign=unknown-campaign", 400, "campaign"),
         ("campaign=no%20slug", 400, "campaign"),
         ("verified=maybe", 400, "verified"),
         ("ordering=-name", 400, "ordering"),
         ("page=0", 400, "page"),
         ("page=abc", 400, "page"),
         ("page=99", 404, "page"),
+        ("page=-1", 400, "page"),
+        ("page=" + "9" * 5000, 400, "page"),
         ("page_size=0", 400, "page_size"),
         ("page_size=lots", 400, "page_size"),
+        ("page_size=" + "9" * 5000, 400, "page_size"),
         ("lang=es", 400, "lang"),
         ("format=xml", 400, "format"),
         (f"search={'x' * 101}", 400, "search"),
@@ -445,6 +448,94 @@ def test_an_unknown_ally_is_a_json_404_naming_the_id(api, make_ally):
 
     assert response.status_code == 404
     assert response.json()["errors"][0]["parameter"] == "id"
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter", "listed_at"),
+    [
+        ("sector=no-such-sector", "sector", "/api/v1/facets/"),
+        ("sector=ngo,no-such-sector", "sector", "/api/v1/facets/"),
+        ("campaign=nope", "campaign", "/api/v1/campaigns/"),
+        ("country=XX", "country", "/api/v1/facets/"),
+    ],
+)
+def test_a_filter_value_that_names_nothing_is_a_400_saying_where_the_values_are_listed(
+    api, make_ally, ngo_sectors, query, parameter, listed_at
+):
+    make_ally()
+
+    for endpoint in ("/api/v1/allies/", "/api/v1/facets/"):
+        response = api.get(f"{endpoint}?{query}")
+
+        assert response.status_code == 400
+        assert response["Content-Type"] == "application/json"
+        body = response.json()
+        assert set(body) == {"detail", "errors"}
+        assert [error["parameter"] for error in body["errors"]] == [parameter]
+        assert listed_at in body["errors"][0]["message"]
+        assert body["errors"][0]["accepts"]
+
+
+def test_an_unknown_sector_is_named_and_every_sector_is_listed(api, make_ally, ngo_sectors):
+    make_ally()
+
+    message = api.get("/api/v1/allies/?sector=ngo,nope").json()["errors"][0]["message"]
+
+    assert "“nope”" in message
+    assert "“ngo”" not in message
+    for slug in ("ngo", "child-rights", "survivors", "research"):
+        assert slug in message
+
+
+def test_an_unknown_country_is_named_as_not_an_iso_code(api, make_ally):
+    make_ally()
+
+    message = api.get("/api/v1/allies/?country=XX").json()["errors"][0]["message"]
+
+    assert "“XX”" in message
+    assert "ISO 3166-1 alpha-2" in message
+
+
+def test_a_sector_unknown_when_asked_for_is_found_once_it_exists(api, make_ally):
+    ally = make_ally(name="Later sector")
+
+    before = api.get("/api/v1/allies/?sector=later")
+    later = Sector.objects.create(
+        slug="later",
+        name="Later",
+        transparency_register_category=Sector.TransparencyRegisterCategory.NGOS,
+    )
+    Organization.objects.filter(pk=ally.organization.pk).update(sector=later)
+    services.public_version_bump()
+    after = api.get("/api/v1/allies/?sector=later")
+
+    assert before.status_code == 400
+    assert after.status_code == 200
+    assert names(after) == ["Later sector"]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "-500", "501", "100000", "1.5", "lots"])
+def test_a_page_size_outside_1_to_500_is_a_400_saying_so(api, make_ally, value):
+    make_ally()
+
+    response = api.get(f"/api/v1/allies/?page_size={value}")
+
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert [error["parameter"] for error in errors] == ["page_size"]
+    assert "page_size must be between 1 and 500" in errors[0]["message"]
+    assert f"“{value}”" in errors[0]["message"]
+
+
+def test_a_page_past_the_last_is_still_a_404_naming_the_last_page(api, make_ally):
+    make_ally()
+
+    response = api.get("/api/v1/allies/?page=3")
+
+    assert response.status_code == 404
+    error = response.json()["errors"][0]
+    assert error["parameter"] == "page"
+    assert "the last page is 1" in error["message"]
 
 
 def test_a_csv_error_is_still_json(api, make_ally):

@@ -394,18 +394,68 @@ def test_a_forged_start_time_counts_as_too_fast(client, campaign, application, s
     assert not Endorsement.objects.exists()
 
 
-def test_too_many_submissions_from_one_address_get_a_429_page(
+def test_too_many_accepted_applications_from_one_address_get_a_429(
     client, campaign, application, settings
 ):
     settings.APPLY_RATE_LIMIT = (2, 3600)
-    for _ in range(2):
+    for n in range(2):
+        accepted = client.post(
+            "/apply/", application(name=f"Org {n}", contact_email=f"c{n}@org{n}.example.org")
+        )
+        assert accepted.status_code == 200
+
+    response = client.post("/apply/", application())
+
+    assert response.status_code == 429
+    assert "many submissions from your network" in response.content.decode()
+    assert response["Retry-After"] == "3600"
+    assert Endorsement.objects.count() == 2
+
+
+def test_correcting_mistakes_never_locks_a_person_out(client, campaign, application, settings):
+    settings.APPLY_RATE_LIMIT = (2, 3600)
+    for _ in range(10):
+        refused = client.post("/apply/", application(contact_email="not valid"))
+        assert refused.status_code == 400
+
+    response = client.post("/apply/", application())
+
+    assert response.status_code == 200
+    assert Endorsement.objects.count() == 1
+
+
+def test_attempts_have_their_own_far_higher_limit(client, campaign, application, settings):
+    assert settings.APPLY_ATTEMPT_RATE_LIMIT == (60, 3600)
+    settings.APPLY_ATTEMPT_RATE_LIMIT = (3, 3600)
+    for _ in range(3):
         client.post("/apply/", application(contact_email="not valid"))
 
     response = client.post("/apply/", application())
 
     assert response.status_code == 429
-    assert "Too many attempts" in response.content.decode()
     assert response["Retry-After"] == "3600"
+    assert not Endorsement.objects.exists()
+
+
+def test_a_refused_submission_keeps_everything_typed_but_the_file(
+    client, campaign, application, settings
+):
+    settings.APPLY_ATTEMPT_RATE_LIMIT = (0, 3600)
+
+    response = client.post("/apply/", application())
+
+    assert response.status_code == 429
+    page = response.content.decode()
+    for typed in (
+        "Harbour Light Children",
+        "harbourlight.example.org",
+        "Aoife Byrne",
+        "aoife@harbourlight.example.org",
+        "123456789-01",
+        "Children deserve platforms that look for abuse.",
+    ):
+        assert typed in page
+    assert 'value="IE" selected' in page or "selected" in page.split('value="IE"')[1][:20]
     assert not Endorsement.objects.exists()
 
 
@@ -523,7 +573,7 @@ def test_the_manage_page_is_kept_out_of_caches_and_referers(client, make_endorse
     response = client.get(f"/manage/{tokens.manage_token(endorsement)}/")
 
     assert response["Cache-Control"] == "private, no-store"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_a_lost_manage_link_can_be_sent_again(client, submit, make_endorsement, mailoutbox):
@@ -573,3 +623,84 @@ def test_hostile_values_in_any_field_never_cause_a_server_error(
     # Whatever was accepted was stored as typed, never evaluated.
     for endorsement in Endorsement.objects.select_related("organization"):
         assert "49" not in endorsement.organization.name
+
+
+def _error_summary(body: str) -> str:
+    match = re.search(r'<div class="error-summary"[^>]*id="error-summary">(.*?)</div>', body, re.S)
+    assert match, "no error summary on the page"
+    return match.group(1)
+
+
+def test_the_error_summary_links_each_label_to_its_field_without_doubled_punctuation(
+    client, campaign
+):
+    # Every kind of field in error at once: text, URL, select, file, textarea, email, checkbox.
+    response = client.post("/apply/", {"statement": "x" * 281, "contact_email": "a@b"})
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    summary = _error_summary(body)
+    links = re.findall(r'<li><a href="#([^"]+)">([^<]+)</a>: ([^<]+)</li>', summary)
+    fields = {target for target, _label, _message in links}
+    assert {
+        "id_name",
+        "id_website",
+        "id_country",
+        "id_logo",
+        "id_statement",
+        "id_contact_email",
+        "id_consent_authority",
+        "id_consent_publish",
+    } <= fields
+    for target in fields:
+        assert f'id="{target}"' in body
+    assert (
+        '<a href="#id_consent_authority">I am authorized to sign on to this campaign on behalf of '
+        "the organization</a>: Please confirm that you may sign on behalf of the organization."
+    ) in summary
+    for _target, label, _message in links:
+        assert not label.endswith((".", ":", " ")), label
+    assert not re.search(r"[.:;]\s*</a>\s*:", summary)
+    assert ".:" not in summary
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+def test_the_error_summary_reads_cleanly_in_every_language(client, campaign, language):
+    response = client.post(f"/{language}/apply/", {})
+
+    summary = _error_summary(response.content.decode())
+    assert 'href="#id_consent_authority"' in summary
+    assert not re.search(r"[.:;]\s*</a>\s*:", summary)
+    assert not re.search(r"\.\s*:", summary)
+
+
+def test_the_withdrawal_summary_names_the_box_without_doubled_punctuation(client, make_endorsement):
+    endorsement = make_endorsement(status=Status.APPROVED)
+
+    response = client.post(f"/manage/{tokens.manage_token(endorsement)}/withdraw/", {})
+
+    summary = _error_summary(response.content.decode())
+    assert (
+        '<a href="#id_confirm">Yes, withdraw our organization from this campaign</a>: '
+        "Tick the box to confirm the withdrawal."
+    ) in summary
+
+
+def test_the_logo_notice_is_shown_only_when_a_file_had_been_chosen(client, campaign, application):
+    without_file = client.post("/apply/", application(logo=None, contact_email="not an email"))
+    with_file = client.post("/apply/", application(contact_email="not an email"))
+
+    assert without_file.status_code == with_file.status_code == 400
+    assert "logo file is not" not in without_file.content.decode()
+    assert "logo file is not" in with_file.content.decode()
+
+
+def test_the_manage_page_says_a_chosen_logo_must_be_chosen_again(client, make_endorsement):
+    manage = f"/manage/{tokens.manage_token(make_endorsement(status=Status.PENDING))}/"
+
+    with_file = client.post(manage, {"website": "javascript:x", "logo": logo_upload()})
+    without_file = client.post(manage, {"website": "javascript:x"})
+
+    assert with_file.status_code == without_file.status_code == 400
+    assert "logo file is not" in with_file.content.decode()
+    assert "logo file is not" not in without_file.content.decode()

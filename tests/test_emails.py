@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import html
+import re
 import socket
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
 
-from coalition import emails, services
+from coalition import emails, embeds, services, tasks
 from coalition.models import Endorsement, OutboundEmail
 
 Status = Endorsement.Status
@@ -60,9 +65,9 @@ def test_mail_refused_by_the_server_stays_in_the_outbox_and_goes_out_later(
 def test_a_retry_waits_for_its_backoff(make_endorsement, reviewer, refusing_mail_server):
     endorsement = make_endorsement(status=Status.PENDING)
     services.endorsement_approve(endorsement=endorsement, by=reviewer)
-    emails.deliver()
+    assert tasks.run(emails.OUTBOX) == tasks.Tally(done=0, failed=1)
 
-    assert emails.deliver() == (0, 0)
+    assert tasks.run(emails.OUTBOX) == tasks.Tally(done=0, failed=0)
     assert OutboundEmail.objects.get().attempts == 1
 
 
@@ -78,3 +83,50 @@ def test_names_cannot_break_the_subject_line_or_the_html(make_endorsement, revie
     assert "&lt;b&gt;Org&lt;/b&gt;" in email.body_html
     # Plain text is not HTML: it must not be escaped.
     assert "Evil <b>Org</b>" in email.body_text
+
+
+def _builders_iframe(client, campaign, query: str = "") -> str:
+    page = client.get(reverse("embed-builder", args=[campaign.slug]) + query).content.decode()
+    return html.unescape(re.search(r'<textarea id="snippet-iframe"[^>]*>(.*?)</textarea>', page)[1])
+
+
+def test_the_approval_mail_offers_the_builders_iframe(
+    client, make_endorsement, reviewer, campaign, settings
+):
+    settings.SITE_URL = "https://wall.example.org"
+    endorsement = make_endorsement(status=Status.PENDING)
+
+    services.endorsement_approve(endorsement=endorsement, by=reviewer)
+
+    email = OutboundEmail.objects.get()
+    snippet = _builders_iframe(client, campaign)
+    assert snippet.startswith('<iframe src="https://wall.example.org/embed/keep-detection/"')
+    assert snippet in email.body_text
+    # Shown as code in the HTML mail, never as a frame.
+    assert escape(snippet) in email.body_html
+    assert "<iframe" not in email.body_html
+
+
+def test_the_iframe_snippet_is_the_builders_for_any_parameters(client, campaign, settings):
+    settings.SITE_URL = "https://wall.example.org"
+
+    snippet = embeds.iframe_snippet(campaign, query="?theme=dark&count=0", height=800)
+
+    assert snippet == _builders_iframe(client, campaign, "?theme=dark&count=0&height=800")
+    assert 'src="https://wall.example.org/embed/keep-detection/?theme=dark&amp;count=0"' in snippet
+    assert 'height="800"' in snippet
+
+
+def test_the_approval_mails_iframe_is_titled_in_the_contacts_language(
+    make_endorsement, reviewer, settings
+):
+    endorsement = make_endorsement(status=Status.PENDING)
+    Endorsement.objects.filter(pk=endorsement.pk).update(preferred_language="de")
+    endorsement.refresh_from_db()
+
+    services.endorsement_approve(endorsement=endorsement, by=reviewer)
+
+    with translation.override("de"):
+        title = str(embeds.IFRAME_TITLE)
+    assert title != "Organizations that stand together"
+    assert f'title="{title}"' in OutboundEmail.objects.get().body_text

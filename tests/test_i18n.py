@@ -62,8 +62,9 @@ def test_the_switcher_never_redirects_off_site(client, campaign):
 def test_pages_name_their_translations(client, campaign):
     page = client.get("/fr/apply/").content.decode()
 
-    assert '<link rel="alternate" hreflang="en" href="/apply/">' in page
-    assert '<link rel="alternate" hreflang="de" href="/de/apply/">' in page
+    assert '<link rel="alternate" hreflang="en" href="http://testserver/apply/">' in page
+    assert '<link rel="alternate" hreflang="de" href="http://testserver/de/apply/">' in page
+    assert '<link rel="alternate" hreflang="x-default" href="http://testserver/apply/">' in page
     assert 'aria-current="true" lang="fr"' in page
 
 

@@ -87,7 +87,7 @@ def test_every_public_page_has_the_other_security_headers(client, site):
         response = client.get(url)
 
         assert response["X-Content-Type-Options"] == "nosniff", url
-        assert response["Referrer-Policy"] in ("strict-origin-when-cross-origin", "no-referrer")
+        assert response["Referrer-Policy"] in ("strict-origin-when-cross-origin", "same-origin")
         assert "camera=()" in response["Permissions-Policy"], url
         assert "geolocation=()" in response["Permissions-Policy"], url
         assert response["Cross-Origin-Opener-Policy"] == "same-origin", url
@@ -95,11 +95,11 @@ def test_every_public_page_has_the_other_security_headers(client, site):
             assert response["X-Frame-Options"] == "DENY", url
 
 
-def test_private_pages_send_no_referrer(client, site):
+def test_private_pages_send_no_referrer_to_other_sites(client, site):
     for url in (f"/manage/{site['manage']}/", f"/manage/{site['manage']}/data.json"):
         response = client.get(url)
 
-        assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Referrer-Policy"] == "same-origin"
         assert response["Cache-Control"] == "private, no-store"
 
 

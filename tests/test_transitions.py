@@ -3,10 +3,12 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from django.contrib.auth.models import Group, Permission, User
 from django.db import IntegrityError
 
 from coalition import services
 from coalition.models import Endorsement, EndorsementEvent, OutboundEmail
+from coalition.reviewers import reviewers_who_may_decide
 
 Status = Endorsement.Status
 
@@ -220,3 +222,83 @@ def test_approval_and_withdrawal_bump_the_public_version(
     assert after_approval is not None
     assert after_approval != before
     assert after_withdrawal != after_approval
+
+
+@pytest.fixture
+def told_of_a_new_application(make_endorsement, django_capture_on_commit_callbacks, mailoutbox):
+    """Confirm an application; return who was mailed about it besides its contact."""
+
+    def told() -> list[str]:
+        endorsement = make_endorsement(status=Status.UNCONFIRMED)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.endorsement_confirm(endorsement=endorsement)
+        return sorted(
+            address
+            for message in mailoutbox
+            if endorsement.contact_email not in message.to
+            for address in message.to
+        )
+
+    return told
+
+
+def test_a_fresh_setups_superuser_is_told_about_new_applications(
+    told_of_a_new_application, superuser, settings
+):
+    # What `make run` leaves: one superuser (ensure_superuser), no reviewer, no ADMINS.
+    settings.ADMINS = []
+
+    told = told_of_a_new_application()
+
+    assert told == [superuser.email]
+
+
+def test_every_active_staff_user_who_may_decide_is_told_and_nobody_else(
+    told_of_a_new_application, reviewer, superuser, settings
+):
+    settings.ADMINS = [("Ops", "ops@registry.example")]
+    reviewers = Group.objects.get(name="Reviewers")
+    inactive = User.objects.create_user(
+        "gone", "gone@registry.example", "pw", is_staff=True, is_active=False
+    )
+    not_staff = User.objects.create_user("outsider", "outsider@registry.example", "pw")
+    reviewers.user_set.add(inactive, not_staff)
+    User.objects.create_superuser("old-admin", "old-admin@registry.example", "pw", is_active=False)
+    User.objects.create_user("staff", "staff@registry.example", "pw", is_staff=True)
+    User.objects.create_user("no-address", "", "pw", is_staff=True).groups.add(reviewers)
+
+    told = told_of_a_new_application()
+
+    # ADMINS only stand in for nobody: here two people who may decide have an address.
+    assert told == sorted([reviewer.email, superuser.email])
+
+
+def test_when_nobody_who_may_decide_has_an_address_admins_are_told(
+    told_of_a_new_application, settings
+):
+    settings.ADMINS = [("Ops", "ops@registry.example")]
+    User.objects.create_superuser("admin", "", "pw")
+    inactive = User.objects.create_user(
+        "gone", "gone@registry.example", "pw", is_staff=True, is_active=False
+    )
+    inactive.groups.add(Group.objects.get(name="Reviewers"))
+
+    told = told_of_a_new_application()
+
+    assert told == ["ops@registry.example"]
+
+
+def test_who_may_decide_is_whoever_the_admin_lets_decide(reviewer, superuser, db):
+    deputies = Group.objects.create(name="Deputies")
+    deputies.permissions.add(
+        Permission.objects.get(codename="decide_endorsement"),
+        Permission.objects.get(codename="view_endorsement"),
+    )
+    deputy = User.objects.create_user("deputy", "deputy@registry.example", "pw", is_staff=True)
+    deputy.groups.add(deputies)
+    # Deciding without seeing the endorsement is not possible in the admin.
+    blind = User.objects.create_user("blind", "blind@registry.example", "pw", is_staff=True)
+    blind.user_permissions.add(Permission.objects.get(codename="decide_endorsement"))
+    User.objects.create_user("viewer", "viewer@registry.example", "pw", is_staff=True)
+
+    assert set(reviewers_who_may_decide()) == {reviewer, superuser, deputy}

@@ -1,31 +1,27 @@
+"""``manage.py send_outbox``: the old name of ``manage.py worker``, kept for existing crontabs
+and units."""
+
 from __future__ import annotations
 
-import time
-
-from django.core.management import BaseCommand
-
-from coalition import emails
+from coalition.management.commands import worker
 
 
-class Command(BaseCommand):
+class Command(worker.Command):
     help = (
-        "Send the mail waiting in the outbox, retrying what the mail server refused earlier. "
-        "Run it with --loop as a worker in production, or from cron every minute."
+        "Old name of 'manage.py worker': does the background work that is due (mail) and exits; "
+        "with --loop it keeps running, as 'manage.py worker' does."
     )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
-            "--loop", action="store_true", help="Keep running, draining the outbox every interval."
+            "--loop", action="store_true", help="Keep running, like 'manage.py worker'."
         )
         parser.add_argument(
-            "--interval", type=float, default=30.0, help="Seconds between passes with --loop."
+            "--interval",
+            type=float,
+            default=None,
+            help="Seconds between looks for due jobs when idle (default: WORKER_POLL_SECONDS).",
         )
 
-    def handle(self, *args, loop: bool, interval: float, **options) -> None:
-        while True:
-            sent, failed = emails.deliver()
-            if sent or failed or not loop:
-                self.stdout.write(f"Outbox: {sent} sent, {failed} failed (will retry).")
-            if not loop:
-                return
-            time.sleep(interval)
+    def handle(self, *args, loop: bool, interval: float | None, **options) -> None:
+        super().handle(*args, once=not loop, interval=interval, **options)
