@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # axe-core for the browser tests' accessibility checks, pinned in package-lock.json.
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run test setup lint format clean browser-deps bench bench-quick faults
+.PHONY: run test setup lint format clean browser-deps bench bench-quick faults stack
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ run: setup
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+# The production topology on this machine (deploy/stack.sh): Varnish on PORT in front of gunicorn
+# (on PORT + 1) and the worker, against DATABASE_URL and REDIS_URL when set, else SQLite. Needs
+# Debian's varnish and varnish-modules.
+stack: setup
+	PY=$(PY) deploy/stack.sh
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -55,7 +61,9 @@ browser-deps: $(AXE)
 test: setup lint browser-deps
 	$(VENV)/bin/pytest
 
-# Load benchmark (needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; installs wrk).
+# Load benchmark through Varnish and straight from gunicorn: starts (and stops) its own PostgreSQL,
+# Redis, gunicorn, worker, Varnish and nginx on 127.0.0.1; installs wrk, varnish, varnish-modules
+# and nginx with apt-get when missing. bench: every figure (~10 min); bench-quick: CI's gate.
 bench: $(STAMP)
 	$(PY) bench/run.py
 

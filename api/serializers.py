@@ -24,12 +24,6 @@ def absolute_url(url: str) -> str:
     return links.absolute(url)
 
 
-def sector_name(sector: Sector) -> str:
-    """The sector's name in the active language (every response is built inside
-    ``translation.override(lang)``; English where a translation is missing)."""
-    return sector.name
-
-
 def _sector_parent(sector: Sector, sectors: dict[int, Sector] | None) -> str | None:
     if sector.parent_id is None:
         return None
@@ -57,7 +51,7 @@ class SectorSerializer(serializers.Serializer):
     def to_representation(self, instance: Sector) -> dict[str, Any]:
         return {
             "slug": instance.slug,
-            "name": sector_name(instance),
+            "name": instance.name,
             "parent": _sector_parent(instance, self.context.get("sectors")),
         }
 
@@ -176,7 +170,7 @@ def facets_data(*, campaign: Campaign, facets: Facets, sectors: dict[int, Sector
         "sectors": [
             {
                 "slug": sectors[sector_id].slug,
-                "name": sector_name(sectors[sector_id]),
+                "name": sectors[sector_id].name,
                 "parent": _sector_parent(sectors[sector_id], sectors),
                 "count": count,
             }

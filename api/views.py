@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation.trans_real import parse_accept_lang_header
@@ -26,8 +26,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api import filters
 from api.errors import ParameterError, ParameterNotFound
-from api.filters import AllyFilterBackend, AllyFilterSet, AllySelectionFilterSet
 from api.pagination import AllyPagination
 from api.renderers import AllyCSVRenderer
 from api.serializers import (
@@ -38,7 +38,7 @@ from api.serializers import (
     UnavailableSerializer,
     facets_data,
 )
-from coalition import selectors
+from coalition import queries, selectors
 from coalition.caching import cached_public_response
 from coalition.models import Campaign, Endorsement
 
@@ -111,14 +111,12 @@ class PublicReadMixin:
                 response["Content-Language"] = language
                 return response.render()
 
-        limits = (getattr(throttle, "limit", lambda: None)() for throttle in self.get_throttles())
         return cached_public_response(
             request,
             namespace="api-v1",
             variant=variant,
             build=render,
             vary=("Accept", "Accept-Language"),
-            rate_limits=tuple(limit for limit in limits if limit is not None),
         )
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -135,36 +133,27 @@ class AllyViewSet(PublicReadMixin, viewsets.ReadOnlyModelViewSet):
     """Approved allies of a campaign."""
 
     serializer_class = AllySerializer
-    filter_backends = [AllyFilterBackend]
-    filterset_class = AllyFilterSet
     pagination_class = AllyPagination
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
-    # Allies come from coalition.selectors (approved only) through AllyFilterSet; this names
-    # the model for DRF and the schema, and would show nothing if anything bypassed them.
+    # Allies come from coalition.selectors (approved only), as an AllyQuery selects them; this
+    # names the model for DRF and the schema, and would show nothing if anything bypassed them.
     queryset = Endorsement.objects.none()
-    filterset: AllyFilterSet | None = None
 
     def get_renderers(self):
         if not self.detail:  # the list route, whatever the method
             return [JSONRenderer(), AllyCSVRenderer()]
         return [JSONRenderer()]
 
-    def get_serializer_context(self) -> dict:
-        context = super().get_serializer_context()
-        if self.filterset is not None and self.filterset.is_valid():
-            context["sectors"] = self.filterset.selected.sectors
-        return context
-
     def get_object(self) -> Endorsement:
         try:
             return selectors.ally_get(public_id=self.kwargs[self.lookup_url_kwarg])
-        except Http404:
+        except Endorsement.DoesNotExist:
             raise ParameterNotFound("id", _("No approved ally has this id.")) from None
 
     @extend_schema(
         summary="List allies",
-        parameters=[LANG_PARAMETER],
+        parameters=[*filters.openapi_parameters(queries.LISTING), LANG_PARAMETER],
         responses={
             (200, "application/json"): AllySerializer(many=True),
             (200, "text/csv"): OpenApiTypes.STR,
@@ -172,14 +161,18 @@ class AllyViewSet(PublicReadMixin, viewsets.ReadOnlyModelViewSet):
         },
     )
     def list(self, request: Request, *args, **kwargs):
-        filterset = self.filter_backends[0]().get_filterset(request, self.get_queryset(), self)
-        filterset.validate()
-        page, page_size = self.paginator.validate(request)
-        return self.cached(
-            request,
-            variant=f"{filterset.variant()}|{page}|{page_size}",
-            build=lambda: super(AllyViewSet, self).list(request, *args, **kwargs),
-        )
+        query = filters.ally_query(request, read=queries.LISTING)
+
+        def build() -> Response:
+            selection = filters.select(query)
+            page = self.paginator.paginate(
+                selectors.ally_list(selection.query), query=selection.query, request=request
+            )
+            context = {**self.get_serializer_context(), "sectors": selection.sectors}
+            serializer = AllySerializer(page, many=True, context=context)
+            return self.paginator.get_paginated_response(serializer.data)
+
+        return self.cached(request, variant=query.cache_key(), build=build)
 
     @extend_schema(
         summary="One ally",
@@ -240,30 +233,27 @@ class CampaignViewSet(PublicReadMixin, viewsets.ReadOnlyModelViewSet):
 class FacetsView(PublicReadMixin, generics.GenericAPIView):
     """Counts of the allies the filters select: by country, by sector and by both."""
 
-    filter_backends = [AllyFilterBackend]
-    filterset_class = AllySelectionFilterSet
     queryset = Endorsement.objects.none()  # as for AllyViewSet: the selectors read
     serializer_class = FacetsSerializer
     pagination_class = None
-    filterset: AllySelectionFilterSet | None = None
 
     @extend_schema(
         summary="Counts by country, by sector and by both",
-        filters=True,
-        parameters=[LANG_PARAMETER],
+        parameters=[*filters.openapi_parameters(queries.SELECTION), LANG_PARAMETER],
         responses={200: FacetsSerializer, **ERRORS},
     )
     def get(self, request: Request, *args, **kwargs):
-        filterset = self.filter_backends[0]().get_filterset(request, self.get_queryset(), self)
-        filterset.validate()
+        query = filters.ally_query(request, read=queries.SELECTION)
 
         def build() -> Response:
-            selected = filterset.selected
-            facets = selectors.ally_facets(campaign=selected.campaign, filters=selected.filters)
-            data = facets_data(campaign=selected.campaign, facets=facets, sectors=selected.sectors)
+            selection = filters.select(query)
+            facets = selectors.ally_facets(selection.query)
+            data = facets_data(
+                campaign=selection.campaign, facets=facets, sectors=selection.sectors
+            )
             return Response(FacetsSerializer(data).data)
 
-        return self.cached(request, variant=filterset.variant(), build=build)
+        return self.cached(request, variant=query.cache_key(), build=build)
 
 
 @extend_schema(exclude=True)

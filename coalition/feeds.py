@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from coalition import links, selectors
 from coalition.images import xml_safe
 from coalition.models import Campaign, Endorsement
+from coalition.queries import AllyQuery
 
 FEED_SIZE = 50
 
@@ -54,8 +55,8 @@ class AlliesFeed(Feed):
         return self.link(campaign)
 
     def items(self, campaign: Campaign):
-        newest = selectors.AllyFilters(order="newest")
-        return selectors.ally_list(campaign=campaign, filters=newest)[:FEED_SIZE]
+        newest = AllyQuery(campaign=campaign.slug, order="newest")
+        return selectors.ally_list(newest)[:FEED_SIZE]
 
     def item_title(self, ally: Endorsement) -> str:
         return xml_safe(ally.organization.name)

@@ -18,6 +18,7 @@ from coalition import logos
 from coalition.models import (
     STATEMENT_MAX_LENGTH,
     Organization,
+    OrganizationVersion,
     Sector,
     email_domain_matches,
     normalize_website,
@@ -345,15 +346,24 @@ class ManageForm(OrganizationDetailsForm):
     field_order = ["website", "logo", "statement"]
 
     @classmethod
-    def for_organization(cls, organization: Organization, data=None, files=None) -> ManageForm:
+    def for_organization(
+        cls,
+        organization: Organization,
+        data=None,
+        files=None,
+        proposed: OrganizationVersion | None = None,
+    ) -> ManageForm:
+        """The form filled with what the applicant last sent: the proposal waiting for review
+        when there is one (saving again must not silently put the approved text back)."""
+        source = proposed or organization
         current = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
         initial = {
-            "website": organization.website,
-            "statement": getattr(organization, f"statement_{current}", "") or "",
+            "website": source.website,
+            "statement": getattr(source, f"statement_{current}", "") or "",
         }
         for code, _name in settings.LANGUAGES:
             if code != current:
-                initial[f"statement_{code}"] = getattr(organization, f"statement_{code}") or ""
+                initial[f"statement_{code}"] = getattr(source, f"statement_{code}") or ""
         return cls(data=data, files=files, initial=initial)
 
 
@@ -371,170 +381,3 @@ class WithdrawForm(forms.Form):
         label=_("Yes, withdraw our organization from this campaign."),
         error_messages={"required": _("Tick the box to confirm the withdrawal.")},
     )
-
-
-# The public wall's filters and display options. Values arrive as GET parameters that people
-# type, bookmark and paste into other sites, so every one is validated and each error is named.
-WALL_ORDERS = (("name", _("Name")), ("newest", _("Newest first")))
-WALL_THEMES = (("light", _("Light")), ("dark", _("Dark")))
-WALL_MAX_COLUMNS = 8
-WALL_QUERY_MAX_LENGTH = 100
-
-
-class SeveralValuesWidget(forms.MultipleHiddenInput):
-    """Reads a parameter given several times (``?country=DE&country=FR``), comma-separated
-    (``?country=DE,FR``), or both."""
-
-    def value_from_datadict(self, data, files, name):
-        values = data.getlist(name) if hasattr(data, "getlist") else data.get(name) or []
-        if isinstance(values, str):
-            values = [values]
-        return [part.strip() for value in values for part in value.split(",") if part.strip()]
-
-
-class CountryCodesField(forms.MultipleChoiceField):
-    widget = SeveralValuesWidget
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(
-            choices=list(countries),
-            required=False,
-            error_messages={
-                "invalid_choice": _("“%(value)s” is not a country we know (use codes like DE)."),
-            },
-            **kwargs,
-        )
-
-    def to_python(self, value):
-        return sorted({code.upper() for code in super().to_python(value)})
-
-
-class SectorSlugsField(forms.MultipleChoiceField):
-    widget = SeveralValuesWidget
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(
-            choices=[],
-            required=False,
-            error_messages={"invalid_choice": _("“%(value)s” is not a sector we know.")},
-            **kwargs,
-        )
-
-    def to_python(self, value):
-        return sorted({slug.lower() for slug in super().to_python(value)})
-
-
-class WallFilterForm(forms.Form):
-    """Validates the wall's GET parameters: ``country``, ``sector``, ``q``, ``order``, ``page``."""
-
-    country = CountryCodesField(label=_("Country"))
-    sector = SectorSlugsField(label=_("Sector"))
-    q = SingleLineField(
-        label=_("Search by name"), required=False, max_length=WALL_QUERY_MAX_LENGTH, strip=True
-    )
-    order = forms.ChoiceField(
-        label=_("Order"),
-        choices=WALL_ORDERS,
-        required=False,
-        error_messages={"invalid_choice": _("Order by “name” or “newest”, not “%(value)s”.")},
-    )
-    page = forms.IntegerField(
-        label=_("Page"),
-        required=False,
-        min_value=1,
-        max_value=100_000,
-        error_messages={"invalid": _("The page must be a whole number.")},
-    )
-
-    def __init__(self, *args, sector_slugs: list[str] | tuple[str, ...] = (), **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["sector"].choices = [(slug, slug) for slug in sector_slugs]
-
-    def clean_order(self) -> str:
-        return self.cleaned_data.get("order") or "name"
-
-    def clean_page(self) -> int:
-        return self.cleaned_data.get("page") or 1
-
-    def problems(self) -> list[str]:
-        """Every problem as one sentence naming the parameter, for the message on the page."""
-        messages = []
-        for name, errors in self.errors.items():
-            label = self.fields[name].label if name in self.fields else name
-            messages.extend(
-                _("%(label)s: %(message)s") % {"label": summary_label(label), "message": error}
-                for error in errors
-            )
-        return messages
-
-
-def _flag(value: str) -> bool:
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ValidationError(_("Use 1 to show or 0 to hide."), code="invalid")
-
-
-class FlagField(forms.Field):
-    """``1``/``0`` (also true/false, yes/no, on/off); absent means ``default``."""
-
-    def __init__(self, *, default: bool, **kwargs) -> None:
-        self.default = default
-        super().__init__(required=False, **kwargs)
-
-    def to_python(self, value):
-        value = (value or "").strip().lower()
-        return self.default if value == "" else _flag(value)
-
-
-class WallDisplayForm(WallFilterForm):
-    """The wall's filters plus what an embed or an image may choose about its look:
-    ``theme`` (light, dark), ``lang``, ``columns`` (0 = as many as fit), ``names`` and ``count``
-    (1 to show the names under the logos and the headline count, 0 to hide them)."""
-
-    theme = forms.ChoiceField(
-        label=_("Theme"),
-        choices=WALL_THEMES,
-        required=False,
-        error_messages={"invalid_choice": _("Choose the theme “light” or “dark”.")},
-    )
-    lang = forms.ChoiceField(
-        label=_("Language"),
-        choices=settings.LANGUAGES,
-        required=False,
-        error_messages={"invalid_choice": _("“%(value)s” is not a language of this site.")},
-    )
-    columns = forms.IntegerField(
-        label=_("Columns"),
-        required=False,
-        min_value=0,
-        max_value=WALL_MAX_COLUMNS,
-        help_text=_("0 fits as many as the width allows."),
-    )
-    names = FlagField(label=_("Show names"), default=True)
-    count = FlagField(label=_("Show the count"), default=True)
-
-    def clean_theme(self) -> str:
-        return self.cleaned_data.get("theme") or "light"
-
-    def clean_lang(self) -> str:
-        return self.cleaned_data.get("lang") or ""
-
-    def clean_columns(self) -> int:
-        return self.cleaned_data.get("columns") or 0
-
-
-class EmbedBuilderForm(WallDisplayForm):
-    """The embed builder: the embed's own parameters plus the iframe's starting height."""
-
-    height = forms.IntegerField(
-        label=_("Height in pixels (iframe snippet)"),
-        required=False,
-        min_value=100,
-        max_value=5000,
-        help_text=_("The script snippet fits its height to the wall by itself."),
-    )
-
-    def clean_height(self) -> int:
-        return self.cleaned_data.get("height") or 600

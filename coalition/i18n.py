@@ -63,6 +63,9 @@ class LanguageMiddleware(LocaleMiddleware):
             if first_visit and request.method in ("GET", "HEAD") and preferred != language:
                 target = translated_path(request.get_full_path(), preferred)
                 if target != request.get_full_path():
+                    # The redirect itself is the English URL's answer (and its
+                    # Content-Language), not whatever this thread served last.
+                    translation.activate(language)
                     response = HttpResponseRedirect(target)
                     patch_vary_headers(response, ("Accept-Language", "Cookie"))
                     return response

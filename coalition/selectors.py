@@ -9,50 +9,26 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from coalition.models import Campaign, Endorsement, Sector
+from coalition.queries import AllyQuery
 
 logger = logging.getLogger(__name__)
 
 APPROVED = Endorsement.Status.APPROVED
 PUBLIC_VERSION_KEY = "coalition:public-version"
+# The orders an ``AllyQuery`` names, as the database sorts them.
 ORDERINGS = {
     "name": ("organization__name", "pk"),
     "newest": ("-approved_at", "-pk"),
 }
-
-
-@dataclass(frozen=True)
-class AllyFilters:
-    """Filters the public may apply, already validated (see ``WallFilterForm`` and the API)."""
-
-    countries: tuple[str, ...] = ()
-    sectors: tuple[str, ...] = ()  # slugs; a parent stands for itself and its children
-    q: str = ""
-    verified: bool | None = None
-    order: str = "name"
-    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
-
-    def cache_key(self) -> str:
-        verified = "" if self.verified is None else str(int(self.verified))
-        return "|".join(
-            [
-                ",".join(sorted(self.countries)),
-                ",".join(sorted(self.sectors)),
-                self.q.casefold(),
-                verified,
-                self.order,
-            ]
-        )
 
 
 def public_version() -> int:
@@ -79,13 +55,14 @@ def campaign_default() -> Campaign | None:
 
 
 def campaign_get(*, slug: str | None = None) -> Campaign:
-    """The campaign with ``slug``, or the default one; 404 when there is none."""
+    """The campaign with ``slug``, or the default one; ``Campaign.DoesNotExist`` when there is
+    none (each interface answers that its own way)."""
     if slug is None:
         campaign = campaign_default()
         if campaign is None:
             raise Campaign.DoesNotExist("No campaign has been set up yet.")
         return campaign
-    return get_object_or_404(Campaign, slug=slug)
+    return Campaign.objects.get(slug=slug)
 
 
 def campaign_list() -> QuerySet[Campaign]:
@@ -112,18 +89,22 @@ def _approved(campaign: Campaign) -> QuerySet[Endorsement]:
     return Endorsement.objects.filter(campaign=campaign, status=APPROVED)
 
 
-def _filtered(campaign: Campaign, filters: AllyFilters) -> QuerySet[Endorsement]:
-    allies = _approved(campaign)
-    if filters.countries:
-        allies = allies.filter(organization__country__in=filters.countries)
-    if filters.sectors:
+def _filtered(query: AllyQuery) -> QuerySet[Endorsement]:
+    if query.campaign is None:
+        allies = _approved(campaign_get())
+    else:
+        # By slug, in the same query: the caller has resolved the campaign already.
+        allies = Endorsement.objects.filter(campaign__slug=query.campaign, status=APPROVED)
+    if query.countries:
+        allies = allies.filter(organization__country__in=query.countries)
+    if query.sectors:
         allies = allies.filter(
-            organization__sector_id__in=sector_slugs_with_children(filters.sectors)
+            organization__sector_id__in=sector_slugs_with_children(query.sectors)
         )
-    if filters.q:
-        allies = allies.filter(organization__name__icontains=filters.q)
-    if filters.verified is not None:
-        allies = allies.filter(domain_verified=filters.verified)
+    if query.search:
+        allies = allies.filter(organization__name__icontains=query.search)
+    if query.verified is not None:
+        allies = allies.filter(domain_verified=query.verified)
     return allies
 
 
@@ -132,11 +113,11 @@ def _in_every_language(field: str) -> list[str]:
     return [field, *(f"{field}_{code}" for code, _name in settings.LANGUAGES)]
 
 
-def ally_list(*, campaign: Campaign, filters: AllyFilters | None = None) -> QuerySet[Endorsement]:
-    """Approved endorsements of ``campaign`` with only what the public may see of them."""
-    filters = filters or AllyFilters()
+def ally_list(query: AllyQuery) -> QuerySet[Endorsement]:
+    """The approved endorsements ``query`` selects, in its order, with only what the public may
+    see of them (every page of them: the caller pages)."""
     return (
-        _filtered(campaign, filters)
+        _filtered(query)
         .select_related("organization", "organization__sector", "organization__logo")
         .only(
             "public_id",
@@ -157,25 +138,24 @@ def ally_list(*, campaign: Campaign, filters: AllyFilters | None = None) -> Quer
             "organization__logo__png_2x",
             "organization__logo__webp_2x",
         )
-        .order_by(*ORDERINGS.get(filters.order, ORDERINGS["name"]))
+        .order_by(*ORDERINGS[query.order])
     )
 
 
 def ally_get(*, public_id: str) -> Endorsement:
-    """One approved ally by its public id; 404 for anything else."""
+    """One approved ally by its public id; ``Endorsement.DoesNotExist`` for anything else."""
     if len(public_id) > 12 or "\x00" in public_id:
         # Not an id (and PostgreSQL refuses NUL in a query): simply not found, not an error.
-        raise Http404
-    return get_object_or_404(
-        Endorsement.objects.filter(status=APPROVED).select_related(
-            "organization", "organization__sector", "organization__logo", "campaign"
-        ),
-        public_id=public_id,
+        raise Endorsement.DoesNotExist(public_id)
+    return (
+        Endorsement.objects.filter(status=APPROVED)
+        .select_related("organization", "organization__sector", "organization__logo", "campaign")
+        .get(public_id=public_id)
     )
 
 
-def ally_count(*, campaign: Campaign, filters: AllyFilters | None = None) -> int:
-    return _filtered(campaign, filters or AllyFilters()).count()
+def ally_count(query: AllyQuery) -> int:
+    return _filtered(query).count()
 
 
 def ally_last_change(*, campaign: Campaign) -> datetime | None:
@@ -193,13 +173,14 @@ class Facets:
     country_sector: dict[tuple[str, int], int]
 
 
-def ally_facets(*, campaign: Campaign, filters: AllyFilters | None = None) -> Facets:
-    """Counts by country, by sector, and by both, for the allies ``filters`` selects.
+def ally_facets(query: AllyQuery) -> Facets:
+    """Counts by country, by sector, and by both, for the allies ``query`` selects (its order
+    and page aside).
 
     One query whatever the number of allies: the database groups, Python only sums.
     """
     rows = (
-        _filtered(campaign, filters or AllyFilters())
+        _filtered(query)
         .values("organization__country", "organization__sector_id")
         .order_by()
         .annotate(count=Count("pk"))

@@ -77,7 +77,6 @@ INSTALLED_APPS = [
     "django_countries",
     "corsheaders",
     "rest_framework",
-    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
@@ -94,17 +93,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Before anything that builds an absolute link (see coalition.links).
     "coalition.links.site_url_middleware",
-    # The Content-Security-Policy twice, with one header in the end: here for what is answered
-    # before a view runs (the public cache's own replies, WhiteNoise), and after the clickjacking
-    # middleware below for the views' responses, so that the public cache stores each one with
-    # its policy (an embed's open frame-ancestors included). Neither replaces a policy present.
+    # Before WhiteNoise, so that static files get the Content-Security-Policy too.
     "coalition.middleware.ContentSecurityPolicyMiddleware",
     "coalition.middleware.permissions_policy_middleware",
     # Before anything that can answer on its own, so that every API response has its headers.
     "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Repeated public GETs (wall, embeds, images, API) answered from the cache, before the rest.
-    "coalition.caching.PublicCacheMiddleware",
+    # A view that cannot reach the database answers a 503 with Retry-After, never a 500.
+    "coalition.caching.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "coalition.i18n.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -113,7 +109,6 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "coalition.middleware.ContentSecurityPolicyMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -126,7 +121,7 @@ AUTHENTICATION_BACKENDS = [
 
 ROOT_URLCONF = "coalition.urls"
 # A refused form gets the site's own page, in the visitor's language.
-CSRF_FAILURE_VIEW = "coalition.views.csrf_failure"
+CSRF_FAILURE_VIEW = "coalition.views.common.csrf_failure"
 WSGI_APPLICATION = "coalition.wsgi.application"
 
 TEMPLATES = [
@@ -159,15 +154,16 @@ REDIS_URL = os.getenv("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's Redis cache, without a new client object per operation.
-            "BACKEND": "coalition.rediscache.RedisCache",
+            # django-redis: one Redis client per process (Django's own backend builds one per
+            # operation) and pipelines for the rate limits (coalition.ratelimit).
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.getenv("CACHE_KEY_PREFIX", "coalition"),
             # A dead or hung Redis must not stall requests: give up quickly, and every caller
             # falls back (the database renders, rate limits let requests through).
             "OPTIONS": {
-                "socket_connect_timeout": envfloat("REDIS_TIMEOUT", "0.5"),
-                "socket_timeout": envfloat("REDIS_TIMEOUT", "0.5"),
+                "SOCKET_CONNECT_TIMEOUT": envfloat("REDIS_TIMEOUT", "0.5"),
+                "SOCKET_TIMEOUT": envfloat("REDIS_TIMEOUT", "0.5"),
             },
         }
     }
@@ -237,6 +233,9 @@ else:
 # immediate mode does each job in-process right after commit: a testing aid, never production.
 WORKER_POLL_SECONDS = envfloat("WORKER_POLL_SECONDS", "1")
 BACKGROUND_WORK_IMMEDIATE = envbool("BACKGROUND_WORK_IMMEDIATE", "False")
+# The HTTP caches in front of the site (Varnish, deploy/varnish/default.vcl) purged after every
+# public change, comma-separated (http://127.0.0.1:6081); empty: none (see coalition.purge).
+HTTP_CACHE_PURGE_URLS = envlist("HTTP_CACHE_PURGE_URLS", "")
 
 # "Name <address>" pairs, comma-separated; reviewers are told about new applications here when
 # the Reviewers group has nobody with an address.

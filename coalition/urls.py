@@ -5,34 +5,36 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from coalition import favicon, i18n, media, views
+from coalition import favicon, i18n, media
+from coalition.views import applicant, embeds, wall
 
 # Pages people read carry their language in the URL: /fr/…, /de/…, English unprefixed.
 urlpatterns = i18n_patterns(
-    path("", views.campaign_detail, name="home"),
-    path("apply/", views.apply, name="apply-default"),
-    path("campaigns/<slug:slug>/", views.campaign_detail, name="campaign-detail"),
-    path("campaigns/<slug:slug>/apply/", views.apply, name="apply"),
-    path("campaigns/<slug:slug>/embed/", views.embed_builder, name="embed-builder"),
-    path("campaigns/<slug:slug>/wall.svg", views.wall_svg, name="wall-svg"),
-    path("campaigns/<slug:slug>/wall.png", views.wall_png, name="wall-png"),
-    path("campaigns/<slug:slug>/feed/", views.allies_feed, name="feed"),
-    path("confirm/<str:token>/", views.confirm, name="confirm"),
-    path("not-us/<str:token>/", views.not_us, name="not-us"),
-    path("resend/", views.resend, name="resend"),
-    path("manage/<str:token>/", views.manage, name="manage"),
-    path("manage/<str:token>/withdraw/", views.manage_withdraw, name="manage-withdraw"),
-    path("manage/<str:token>/data.json", views.manage_data, name="manage-data"),
+    path("", wall.campaign_detail, name="home"),
+    path("apply/", applicant.apply, name="apply-default"),
+    path("campaigns/<slug:slug>/", wall.campaign_detail, name="campaign-detail"),
+    path("campaigns/<slug:slug>/apply/", applicant.apply, name="apply"),
+    path("campaigns/<slug:slug>/embed/", embeds.embed_builder, name="embed-builder"),
+    path("campaigns/<slug:slug>/wall.svg", wall.wall_svg, name="wall-svg"),
+    path("campaigns/<slug:slug>/wall.png", wall.wall_png, name="wall-png"),
+    path("campaigns/<slug:slug>/feed/", wall.allies_feed, name="feed"),
+    path("confirm/<str:token>/", applicant.confirm, name="confirm"),
+    path("not-us/<str:token>/", applicant.not_us, name="not-us"),
+    path("resend/", applicant.resend, name="resend"),
+    path("manage/<str:token>/", applicant.manage, name="manage"),
+    path("manage/<str:token>/withdraw/", applicant.manage_withdraw, name="manage-withdraw"),
+    path("manage/<str:token>/data.json", applicant.manage_data, name="manage-data"),
     prefix_default_language=False,
 )
 # Embeds, the API and the admin are addressed by machines or staff: one URL each, the
 # language from ``lang``, the cookie or Accept-Language.
 urlpatterns += [
-    path("embed/<slug:slug>/", views.embed, name="embed"),
-    path("embed.js", views.embed_script, name="embed-js"),
+    path("embed/<slug:slug>/", embeds.embed, name="embed"),
+    path("embed.js", embeds.embed_script, name="embed-js"),
     path("favicon.ico", favicon.favicon, name="favicon"),
     path("language/<str:code>/", i18n.switch_language, name="switch-language"),
     path("admin/", admin.site.urls),
+    path("review/", include("coalition.review.urls")),
     path("api/", include("api.urls")),
 ]
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
-from django.utils import translation
+from django.utils import timezone, translation
 from PIL import Image
 
 from coalition.models import Campaign, Endorsement, Organization, RejectionReason, Sector
@@ -82,6 +82,7 @@ def make_endorsement(campaign, sector) -> Callable[..., Endorsement]:
             organization=organization,
             campaign=campaign,
             status=status,
+            approved_at=timezone.now() if status == Endorsement.Status.APPROVED else None,
             contact_name=f"Contact {n}",
             contact_role="Director",
             contact_email=contact_email or f"contact{n}@org{n}.example.org",

@@ -933,7 +933,7 @@ def test_a_cache_outage_lets_requests_through(api, campaign, low_rate):
     down = ConnectionError("down")
     with (
         mock.patch("coalition.ratelimit.cache.incr", side_effect=down),
-        mock.patch("coalition.ratelimit._redis_count", side_effect=down),  # with Redis
+        mock.patch("coalition.ratelimit.get_redis_connection", side_effect=down),  # with Redis
     ):
         statuses = {api.get("/api/v1/campaigns/").status_code for _ in range(5)}
 

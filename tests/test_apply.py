@@ -704,3 +704,27 @@ def test_the_manage_page_says_a_chosen_logo_must_be_chosen_again(client, make_en
     assert with_file.status_code == without_file.status_code == 400
     assert "logo file is not" in with_file.content.decode()
     assert "logo file is not" not in without_file.content.decode()
+
+
+def test_saving_again_keeps_what_waits_for_review(client, make_endorsement):
+    endorsement = make_endorsement(status=Status.APPROVED)
+    manage = f"/manage/{tokens.manage_token(endorsement)}/"
+    client.post(
+        manage,
+        {
+            "website": endorsement.organization.website,
+            "statement": "Our first proposal.",
+            "logo": logo_upload(size=(300, 300)),
+        },
+    )
+    first = OrganizationVersion.objects.get(state=OrganizationVersion.State.PROPOSED)
+
+    page = client.get(manage).content.decode()
+    assert "Our first proposal." in page
+    assert "The logo you sent, waiting for review" in page
+
+    client.post(manage, {"website": endorsement.organization.website, "statement": "Corrected."})
+
+    second = OrganizationVersion.objects.get(state=OrganizationVersion.State.PROPOSED)
+    assert second.statement == "Corrected."
+    assert second.logo_id == first.logo_id

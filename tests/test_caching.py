@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+import runpy
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
 from unittest import mock
 
 import pytest
-from django.core.cache import cache
 from django.db import OperationalError
 from django.http import HttpResponse
-from django.test import RequestFactory
+from django.test import RequestFactory, override_settings
 from django.utils import timezone
 from django.utils.http import http_date
 
-from coalition import caching, selectors, services
+from coalition import cache_keys, caching, ratelimit, selectors, services
 from coalition.models import Endorsement
 
 factory = RequestFactory()
@@ -134,7 +138,98 @@ def test_errors_are_never_cached(db):
     assert len(calls) == 2
 
 
-# The fast path: PublicCacheMiddleware answers repeated requests before the rest of the stack.
+def test_a_weak_validator_of_the_same_rendering_gets_a_304(db):
+    build = Builder()
+    first = _get(build)
+
+    response = _get(build, HTTP_IF_NONE_MATCH=f"W/{first['ETag']}")
+
+    assert response.status_code == 304
+    assert build.calls == 1
+
+
+def test_with_the_database_down_the_latest_rendering_is_the_one_served(db):
+    build = Builder(b"<p>before</p>")
+    _get(build)
+    services.public_version_bump()
+    build.body = b"<p>after</p>"
+    _get(build)
+    services.public_version_bump()
+    build.database_down = True
+
+    response = _get(build)
+
+    assert response.content == b"<p>after</p>"
+    assert response[caching.STALE_HEADER] == "1"
+
+
+def test_a_public_response_names_its_cache_keys_and_a_304_none(db):
+    def build() -> HttpResponse:
+        return cache_keys.tag_response(HttpResponse(b"<p>wall</p>"), ["ally-abc"])
+
+    def get(**headers):
+        request = factory.get("/", **headers)
+        return caching.cached_public_response(
+            request, namespace="t", variant="v", build=build, keys=["campaign-1"]
+        )
+
+    miss = get()
+    hit = get()
+    not_modified = get(HTTP_IF_NONE_MATCH=miss["ETag"])
+
+    for response in (miss, hit):
+        assert response["xkey"] == "site campaign-1 ally-abc"
+        assert response["Surrogate-Key"] == "site campaign-1 ally-abc"
+        assert response["Cache-Tag"] == "site,campaign-1,ally-abc"
+    # A shared cache keeps the keys of the response it revalidates.
+    assert not_modified.status_code == 304
+    assert "xkey" not in not_modified
+
+
+def test_a_cookie_set_while_rendering_is_never_handed_to_the_next_client(db):
+    def build() -> HttpResponse:
+        response = HttpResponse(b"<p>wall</p>")
+        response.set_cookie("sessionid", "abc")
+        return response
+
+    _get(build)
+    hit = _get(build)
+
+    assert hit["X-Cache"] == "hit"
+    assert not hit.cookies
+
+
+@pytest.fixture
+def hung_redis() -> Iterator[str]:
+    """The address of a server that takes connections and never answers, as a hung Redis."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)
+        yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+
+
+def test_a_redis_that_never_answers_is_given_up_on_after_redis_timeout(hung_redis, monkeypatch):
+    monkeypatch.setenv("REDIS_URL", hung_redis)
+    monkeypatch.setenv("REDIS_TIMEOUT", "0.2")
+    production = runpy.run_path(str(Path(caching.__file__).with_name("settings.py")))
+    answers = []
+
+    def visit() -> None:
+        page = _get(Builder())
+        throttled = ratelimit.over_limit(factory.get("/"), scope="test", limit=0, window=60)
+        answers.append((page.status_code, page["X-Cache"], throttled))
+
+    with override_settings(CACHES=production["CACHES"]):
+        visitor = threading.Thread(target=visit, daemon=True)
+        visitor.start()
+        visitor.join(timeout=30)  # a guard against hanging the suite, not a measure
+
+    # Rendered without the cache, and let through by the rate limit it cannot count.
+    assert answers == [(200, "miss", False)]
+
+
+# Through the whole stack: sessions, CSRF, language, authentication and the view run, and a
+# repeated request is answered from the cache without rendering.
 
 
 @pytest.fixture
@@ -144,7 +239,7 @@ def wall(make_endorsement, campaign):
     return campaign
 
 
-def test_a_repeated_public_request_is_answered_without_the_view_or_the_database(
+def test_a_repeated_public_request_is_answered_without_rendering_or_the_database(
     client, wall, django_assert_num_queries
 ):
     paths = ["/", f"/embed/{wall.slug}/", f"/campaigns/{wall.slug}/wall.svg", "/api/v1/allies/"]
@@ -197,28 +292,7 @@ def test_languages_and_formats_are_kept_apart(client, wall):
     assert csv_page["Content-Type"].startswith("text/csv")
 
 
-def _middleware(response: HttpResponse) -> caching.PublicCacheMiddleware:
-    return caching.PublicCacheMiddleware(lambda request: response)
-
-
-def test_a_response_that_sets_a_cookie_or_varies_on_more_is_not_kept(db):
-    for change in ("nothing", "cookie", "vary"):
-        response = HttpResponse(b"<p>personal</p>")
-        response.public_cache_version = selectors.public_version()
-        response.public_cache_rate_limits = ()
-        if change == "cookie":
-            response.set_cookie("sessionid", "abc")
-        elif change == "vary":
-            response["Vary"] = "Authorization"
-        path = f"/kept-apart/{change}/"
-
-        _middleware(response)(factory.get(path))
-
-        kept = cache.get(caching._fast_key(factory.get(path)))
-        assert (kept is not None) == (change == "nothing"), change
-
-
-def test_the_api_rate_limit_counts_requests_answered_by_the_fast_path(client, wall, settings):
+def test_the_api_rate_limit_counts_requests_answered_from_the_cache(client, wall, settings):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"anon": "3/minute"},
@@ -244,6 +318,17 @@ def test_with_the_database_down_the_last_response_is_served_stale_or_a_503(clien
     assert b"Tidewater Youth Shelter" in seen.content
     assert unseen.status_code == 503
     assert unseen["Retry-After"] == str(caching.RETRY_AFTER_SECONDS)
+
+
+def test_a_page_that_cannot_reach_the_database_is_a_503_never_a_500(client, wall):
+    with mock.patch.object(
+        selectors, "campaign_get", side_effect=OperationalError("connection refused")
+    ):
+        response = client.get("/apply/")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == str(caching.RETRY_AFTER_SECONDS)
+    assert b"Back in a moment" in response.content
 
 
 def test_changed_settings_are_never_answered_with_headers_kept_before(client, wall, settings):

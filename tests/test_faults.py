@@ -23,6 +23,7 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection, connections
+from django.http import HttpResponse
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -48,9 +49,9 @@ def dead_redis() -> Iterator[None]:
     """The cache pointed at a Redis that refuses connections, as when it is down."""
     dead = {
         "default": {
-            "BACKEND": "coalition.rediscache.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
         }
     }
     # Not the ``settings`` fixture: the suite's own teardown clears the usual cache afterwards.
@@ -60,12 +61,22 @@ def dead_redis() -> Iterator[None]:
 
 def test_with_redis_down_every_cache_helper_falls_back(dead_redis, rf):
     with pytest.raises(RedisConnectionError):
-        cache.get("anything")  # Django's RedisCache itself raises: every caller must not
+        cache.get("anything")  # the cache backend itself raises: every caller must not
 
     assert selectors.public_version() > 0
     services.public_version_bump()
-    assert caching._cache_get("public:x") is None
-    caching._cache_set("public:x", b"", 60)
+    renderings = []
+
+    def build() -> HttpResponse:
+        renderings.append(1)
+        return HttpResponse(b"<p>wall</p>")
+
+    for _attempt in range(2):
+        response = caching.cached_public_response(
+            rf.get("/"), namespace="test", variant="", build=build
+        )
+        assert (response.status_code, response["X-Cache"]) == (200, "miss")
+    assert len(renderings) == 2
     request = rf.get("/")
     assert not ratelimit.over_limit(request, scope="test", limit=1, window=60)
     assert not ratelimit.over_limit(request, scope="test", limit=1, window=60)
@@ -129,7 +140,7 @@ def test_with_redis_down_an_application_is_accepted_and_its_session_works(
                 "logo": SimpleUploadedFile("logo.png", image_bytes(), content_type="image/png"),
             },
         )
-        assert response.status_code in (200, 302), response.content[:500]
+        assert response.status_code == 200, response.content[:500]
     assert Endorsement.objects.filter(campaign=campaign).count() == 2
 
     # Sessions are kept in the database: signing in still works.
@@ -189,7 +200,7 @@ def test_with_the_mail_server_down_no_application_is_lost_and_mail_goes_out_when
             },
         )
 
-    assert response.status_code in (200, 302)
+    assert response.status_code == 200
     endorsement = Endorsement.objects.get(organization__name="Harbour Light Children's Trust")
     waiting = OutboundEmail.objects.get(endorsement=endorsement)
     assert (waiting.sent_at, waiting.attempts) == (None, 0)  # the request only recorded it

@@ -160,3 +160,17 @@ def test_country_lists_follow_the_readers_alphabet(client, campaign, language, b
     second = next(i for i, name in enumerate(names) if name.startswith(after))
     assert first < second
     assert names == sorted(names, key=collation_key)
+
+
+def test_the_first_visit_redirect_says_its_own_language_whatever_was_served_before(
+    client, campaign
+):
+    from django.utils import translation
+
+    translation.activate("de")  # what this thread served last
+
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/fr/")
+    assert response["Content-Language"] == "en"

@@ -102,7 +102,7 @@ def test_production_variables_are_read_from_the_environment():
     assert values["ALLOWED_HOSTS"] == ["coalition.example.org"]
     assert values["ENGINE"] == "django.db.backends.postgresql"
     assert values["DB_NAME"] == "coalition"
-    assert values["CACHE"] == "coalition.rediscache.RedisCache"
+    assert values["CACHE"] == "django_redis.cache.RedisCache"
     assert values["CACHE_LOCATION"] == "redis://cache.internal:6379/2"
     assert values["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     assert values["EMAIL_HOST"] == "smtp.example.org"

@@ -302,3 +302,54 @@ def test_who_may_decide_is_whoever_the_admin_lets_decide(reviewer, superuser, db
     User.objects.create_user("viewer", "viewer@registry.example", "pw", is_staff=True)
 
     assert set(reviewers_who_may_decide()) == {reviewer, superuser, deputy}
+
+
+def _decided_elsewhere_while_checking(monkeypatch, *, to: str) -> None:
+    """Another writer commits ``to`` between the service's read and its update: what row
+    locks prevent on PostgreSQL, and what only the ``status=`` guard of the update prevents
+    where there are no row locks (SQLite)."""
+    real = Endorsement.can_become
+
+    def can_become_then_raced(self, status):
+        allowed = real(self, status)
+        Endorsement.objects.filter(pk=self.pk).update(status=to)
+        return allowed
+
+    monkeypatch.setattr(Endorsement, "can_become", can_become_then_raced)
+
+
+def test_a_decision_raced_by_another_writer_is_refused_even_without_row_locks(
+    monkeypatch, make_endorsement, reviewer, reason
+):
+    endorsement = make_endorsement(status=Status.PENDING)
+    _decided_elsewhere_while_checking(monkeypatch, to=Status.WITHDRAWN)
+
+    with pytest.raises(services.EndorsementTransitionError):
+        services.endorsement_approve(endorsement=endorsement, by=reviewer)
+
+    # (The other writer's change is rolled back with the refused transaction here.)
+    endorsement.refresh_from_db()
+    assert endorsement.status != Status.APPROVED
+    assert not EndorsementEvent.objects.filter(to_status=Status.APPROVED).exists()
+
+
+def test_the_race_test_fails_once_the_status_guard_is_removed(
+    monkeypatch, make_endorsement, reviewer
+):
+    """The test above is what covers the guard: with the ``status=`` condition dropped from the
+    update, the raced approval overwrites the withdrawal."""
+    endorsement = make_endorsement(status=Status.PENDING)
+    _decided_elsewhere_while_checking(monkeypatch, to=Status.WITHDRAWN)
+    real_filter = type(Endorsement.objects.all()).filter
+
+    def filter_without_guard(queryset, *args, **kwargs):
+        if set(kwargs) == {"pk", "status"}:
+            kwargs.pop("status")
+        return real_filter(queryset, *args, **kwargs)
+
+    monkeypatch.setattr(type(Endorsement.objects.all()), "filter", filter_without_guard)
+
+    services.endorsement_approve(endorsement=endorsement, by=reviewer)
+
+    endorsement.refresh_from_db()
+    assert endorsement.status == Status.APPROVED  # the withdrawal was lost: the guard matters

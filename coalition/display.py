@@ -1,0 +1,125 @@
+"""How an embed or an image of the wall looks: what it shows of the allies, never which allies
+(that is the ``coalition.queries.AllyQuery``).
+
+``theme`` (light, dark), ``lang``, ``columns`` (0 = as many as fit), ``names`` and ``count`` (1
+shows the names under the logos and the headline count, 0 hides them), and for the builder's
+iframe snippet its ``height``. Read with the same ``Reader`` as the query, so a page names every
+parameter at fault, of either kind, in one message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from coalition.embeds import DEFAULT_IFRAME_HEIGHT
+from coalition.parameters import Parameter, Reader, flag, shown, whole_number
+
+THEMES = (("light", _("Light")), ("dark", _("Dark")))
+MAX_COLUMNS = 8
+MIN_HEIGHT = 100
+MAX_HEIGHT = 5000
+LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
+
+PARAMETERS: dict[str, Parameter] = {
+    parameter.name: parameter
+    for parameter in (
+        Parameter("theme", _("Theme")),
+        Parameter("lang", _("Language")),
+        Parameter("columns", _("Columns")),
+        Parameter("names", _("Show names")),
+        Parameter("count", _("Show the count")),
+        Parameter("height", _("Height in pixels (iframe snippet)")),
+    )
+}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class WallDisplay:
+    theme: str = "light"
+    lang: str = ""  # "": the visitor's language
+    columns: int = 0
+    names: bool = True
+    count: bool = True
+    height: int = DEFAULT_IFRAME_HEIGHT
+
+    @classmethod
+    def parse(cls, params: Any, *, height: bool = False) -> WallDisplay:
+        """The looks the GET parameters ``params`` ask for (``height`` only when it is read);
+        raises ``QueryError`` naming every parameter at fault."""
+        reader = Reader(params, PARAMETERS)
+        values: dict[str, Any] = {}
+        given = reader.value("theme")
+        if given is not None:
+            if given[1] in dict(THEMES):
+                values["theme"] = given[1]
+            else:
+                reader.problem("theme", _("Choose the theme “light” or “dark”."))
+        given = reader.value("lang")
+        if given is not None:
+            if given[1].lower() in LANGUAGE_CODES:
+                values["lang"] = given[1].lower()
+            else:
+                reader.problem(
+                    "lang",
+                    _("“%(value)s” is not a language of this site.") % {"value": shown(given[1])},
+                )
+        given = reader.value("columns")
+        if given is not None:
+            columns = whole_number(given[1])
+            if columns is None or not 0 <= columns <= MAX_COLUMNS:
+                reader.problem(
+                    "columns",
+                    _(
+                        "Choose a number of columns from 0 to %(max)d; 0 fits as many as the "
+                        "width allows."
+                    )
+                    % {"max": MAX_COLUMNS},
+                )
+            else:
+                values["columns"] = columns
+        for name in ("names", "count"):
+            given = reader.value(name)
+            if given is not None:
+                shown_or_hidden = flag(given[1], true=_TRUE, false=_FALSE)
+                if shown_or_hidden is None:
+                    reader.problem(name, _("Use 1 to show or 0 to hide."))
+                else:
+                    values[name] = shown_or_hidden
+        given = reader.value("height") if height else None
+        if given is not None:
+            pixels = whole_number(given[1])
+            if pixels is None or not MIN_HEIGHT <= pixels <= MAX_HEIGHT:
+                reader.problem(
+                    "height",
+                    _("Choose a height in pixels from %(min)d to %(max)d.")
+                    % {"min": MIN_HEIGHT, "max": MAX_HEIGHT},
+                )
+            else:
+                values["height"] = pixels
+        reader.check()
+        return cls(**values)
+
+    def to_params(self) -> list[tuple[str, str]]:
+        """The GET parameters that ask for these looks, defaults left out, in a fixed order."""
+        default = WallDisplay()
+        params: list[tuple[str, str]] = []
+        for name in ("theme", "lang", "columns", "names", "count", "height"):
+            value = getattr(self, name)
+            if value == getattr(default, name):
+                continue
+            params.append(
+                (name, ("1" if value else "0") if isinstance(value, bool) else str(value))
+            )
+        return params
+
+    def cache_key(self) -> str:
+        return "&".join(f"{name}={value}" for name, value in self.to_params())
+
+    def without_height(self) -> WallDisplay:
+        return replace(self, height=DEFAULT_IFRAME_HEIGHT)

@@ -1,0 +1,161 @@
+"""Personal data: forgetting what we no longer need, and giving a contact all we hold on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from coalition import links
+from coalition.models import Endorsement, Logo, Organization, OrganizationVersion, OutboundEmail
+
+Status = Endorsement.Status
+
+
+@dataclass
+class RetentionReport:
+    unconfirmed_deleted: int = 0
+    personal_data_erased: int = 0
+    logos_deleted: int = 0
+    sent_mail_deleted: int = 0
+
+
+def _logo_delete_if_unused(logo: Logo) -> bool:
+    """Delete a logo's row and files when no organization or version points at it any more."""
+    if (
+        Organization.objects.filter(logo=logo).exists()
+        or OrganizationVersion.objects.filter(logo=logo).exists()
+    ):
+        return False
+    names = [logo.png.name, logo.webp.name, logo.png_2x.name, logo.webp_2x.name]
+    logo.delete()
+    # Files go only once the row is gone for good.
+    transaction.on_commit(lambda: [default_storage.delete(name) for name in names if name])
+    return True
+
+
+def _organization_drop_logo(organization: Organization) -> int:
+    logos_in_use = {organization.logo_id, *organization.versions.values_list("logo_id", flat=True)}
+    organization.versions.update(logo=None)
+    Organization.objects.filter(pk=organization.pk).update(logo=None)
+    return sum(_logo_delete_if_unused(logo) for logo in Logo.objects.filter(pk__in=logos_in_use))
+
+
+def retention_apply(*, now: datetime | None = None) -> RetentionReport:
+    """Forget what we no longer need (run daily by ``manage.py apply_retention``).
+
+    - Applications never confirmed after ``RETENTION_UNCONFIRMED_DAYS`` are deleted outright.
+    - Rejected, withdrawn and removed ones lose their contact's name, role and email after
+      ``RETENTION_PERSONAL_DATA_DAYS``; rejected ones lose their logo too. The audit trail stays.
+    - Mail already sent is deleted after ``RETENTION_UNCONFIRMED_DAYS``: it holds addresses.
+    """
+    now = now or timezone.now()
+    report = RetentionReport()
+    unconfirmed_cutoff = now - timedelta(days=settings.RETENTION_UNCONFIRMED_DAYS)
+    personal_cutoff = now - timedelta(days=settings.RETENTION_PERSONAL_DATA_DAYS)
+
+    stale = Endorsement.objects.filter(
+        status=Status.UNCONFIRMED, submitted_at__lt=unconfirmed_cutoff
+    ).select_related("organization")
+    for endorsement in stale:
+        with transaction.atomic():
+            organization = endorsement.organization
+            logo_ids = {
+                organization.logo_id,
+                *organization.versions.values_list("logo_id", flat=True),
+            }
+            endorsement.delete()
+            if not organization.endorsements.exists():
+                organization.delete()  # its versions go with it
+                report.logos_deleted += sum(
+                    _logo_delete_if_unused(logo) for logo in Logo.objects.filter(pk__in=logo_ids)
+                )
+            report.unconfirmed_deleted += 1
+
+    ended = Endorsement.objects.filter(
+        status__in=Endorsement.ENDED_STATUSES,
+        ended_at__lt=personal_cutoff,
+        personal_data_erased_at__isnull=True,
+    ).select_related("organization")
+    for endorsement in ended:
+        with transaction.atomic():
+            Endorsement.objects.filter(pk=endorsement.pk).update(
+                contact_name="", contact_role="", contact_email="", personal_data_erased_at=now
+            )
+            endorsement.emails.all().delete()
+            if endorsement.status == Status.REJECTED:
+                report.logos_deleted += _organization_drop_logo(endorsement.organization)
+            report.personal_data_erased += 1
+
+    report.sent_mail_deleted, _ = OutboundEmail.objects.filter(
+        sent_at__lt=unconfirmed_cutoff
+    ).delete()
+    return report
+
+
+def endorsement_data_export(*, endorsement: Endorsement) -> dict[str, object]:
+    """Everything stored about one application, for its contact (the manage page's download)."""
+    organization = endorsement.organization
+    return {
+        "exported_at": timezone.now().isoformat(),
+        "application": {
+            "id": endorsement.public_id,
+            "campaign": endorsement.campaign.slug,
+            "status": endorsement.status,
+            "submitted_at": endorsement.submitted_at.isoformat(),
+            "confirmed_at": endorsement.confirmed_at and endorsement.confirmed_at.isoformat(),
+            "decided_at": endorsement.decided_at and endorsement.decided_at.isoformat(),
+            "ended_at": endorsement.ended_at and endorsement.ended_at.isoformat(),
+            "domain_verified": endorsement.domain_verified,
+            "rejection_reason": endorsement.rejection_reason.text
+            if endorsement.rejection_reason
+            else None,
+        },
+        "contact": {
+            "name": endorsement.contact_name,
+            "role": endorsement.contact_role,
+            "email": endorsement.contact_email,
+            "preferred_language": endorsement.preferred_language,
+            "consent_authority": endorsement.consent_authority,
+            "consent_publish": endorsement.consent_publish,
+        },
+        "organization": {
+            "name": organization.name,
+            "website": organization.website,
+            "country": str(organization.country),
+            "sector": organization.sector.slug,
+            "registry_id": organization.registry_id,
+            "statement": organization.statement,
+            "logo": links.absolute(organization.logo.png.url) if organization.logo else None,
+        },
+        "versions": [
+            {
+                "state": version.state,
+                "created_at": version.created_at.isoformat(),
+                "website": version.website,
+                "statement": version.statement,
+            }
+            for version in organization.versions.all()
+        ],
+        "history": [
+            {
+                "at": event.at.isoformat(),
+                "from": event.from_status,
+                "to": event.to_status,
+                "by": event.actor,
+            }
+            for event in endorsement.events.all()
+        ],
+        "emails": [
+            {
+                "subject": email.subject,
+                "created_at": email.created_at.isoformat(),
+                "sent_at": email.sent_at and email.sent_at.isoformat(),
+            }
+            for email in endorsement.emails.all()
+        ],
+    }

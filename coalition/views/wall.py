@@ -1,0 +1,357 @@
+"""The public wall: a campaign's page with its allies, the wall as SVG and PNG, and its feed.
+
+Every public rendering goes through ``caching.cached_public_response`` under a variant that
+names everything it depends on besides the allies themselves: the path, the query and the looks
+asked for, the language and the campaign's own text. Parameters are read before the cache is
+asked, so bad input gets its message (and a 400) and is never stored.
+
+The embeds (``coalition.views.embeds``) show the same wall, built here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import get_language
+from django.views.decorators.http import require_safe
+from django_countries import countries
+
+from coalition import caching, feeds, i18n, images, selectors
+from coalition.display import WallDisplay
+from coalition.models import Campaign, Sector
+from coalition.parameters import QueryError
+from coalition.queries import ORDER_CHOICES, AllyQuery
+from coalition.views.common import campaign_or_404
+
+WALL_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class WallParameters:
+    """What a request asks of the wall. With ``problems`` it cannot be shown, and the query and
+    the looks are the defaults (for the page that says what is wrong)."""
+
+    query: AllyQuery
+    display: WallDisplay
+    sectors: list[Sector]
+    problems: list[str] = field(default_factory=list)
+
+
+def read_parameters(
+    request: HttpRequest, campaign: Campaign, *, display: bool = False, height: bool = False
+) -> WallParameters:
+    """The query (and with ``display``, the looks; with ``height``, the iframe's height too)
+    that the request's GET parameters ask for, every problem of either named at once."""
+    sectors = selectors.sectors_all()
+    defaults = AllyQuery(campaign=campaign.slug, page_size=WALL_PAGE_SIZE)
+    query, looks = defaults, WallDisplay()
+    errors = []
+    try:
+        query = AllyQuery.parse(
+            request.GET,
+            campaign=campaign.slug,
+            known_sectors=[sector.slug for sector in sectors],
+            page_size=WALL_PAGE_SIZE,
+        )
+    except QueryError as error:
+        errors.append(error)
+    if display:
+        try:
+            looks = WallDisplay.parse(request.GET, height=height)
+        except QueryError as error:
+            errors.append(error)
+    if errors:
+        problems = QueryError.combine(errors).lines()
+        return WallParameters(defaults, WallDisplay(), sectors, problems)
+    return WallParameters(query=query, display=looks, sectors=sectors)
+
+
+def link(query: AllyQuery, display: WallDisplay | None = None) -> str:
+    """The canonical query string of a wall (defaults left out), or ``""``."""
+    params = query.to_params() + (display.to_params() if display else [])
+    return f"?{urlencode(params)}" if params else ""
+
+
+def form_values(query: AllyQuery, display: WallDisplay | None = None) -> dict[str, Any]:
+    """The values as the filter and builder forms name their fields."""
+    return {**query.form_values(), **(asdict(display) if display else {})}
+
+
+def variant(request: HttpRequest, campaign: Campaign, *parts: str) -> str:
+    """Everything a rendering depends on besides the allies (see ``cached_public_response``)."""
+    campaign_text = hashlib.sha256(
+        "\0".join(
+            [campaign.slug, campaign.title, campaign.statement, str(campaign.accepts_applications)]
+        ).encode()
+    ).hexdigest()[:16]
+    return "|".join([request.path, get_language() or "", str(campaign.pk), campaign_text, *parts])
+
+
+@dataclass
+class FacetOption:
+    value: str
+    label: str
+    count: int
+    selected: bool
+    children: list[FacetOption] = field(default_factory=list)
+
+
+def country_options(facets: selectors.Facets, selected: tuple[str, ...]) -> list[FacetOption]:
+    codes = set(facets.countries) | set(selected)
+    options = [
+        FacetOption(
+            value=code,
+            label=str(countries.name(code)) or code,
+            count=facets.countries.get(code, 0),
+            selected=code in selected,
+        )
+        for code in codes
+    ]
+    return sorted(options, key=lambda option: i18n.collation_key(option.label))
+
+
+def sector_options(
+    sectors: list[Sector], facets: selectors.Facets, selected: tuple[str, ...]
+) -> list[FacetOption]:
+    """Top-level sectors with their children; a parent counts its own allies and its children's.
+
+    Only sectors that have allies are offered, and those already chosen.
+    """
+    parents: dict[int, FacetOption] = {}
+    for sector in sectors:
+        if sector.parent_id is None:
+            parents[sector.pk] = FacetOption(
+                value=sector.slug,
+                label=sector.name,
+                count=facets.sectors.get(sector.pk, 0),
+                selected=sector.slug in selected,
+            )
+    for sector in sectors:
+        parent = parents.get(sector.parent_id) if sector.parent_id else None
+        if parent is None:
+            continue
+        count = facets.sectors.get(sector.pk, 0)
+        parent.count += count
+        if count or sector.slug in selected:
+            parent.children.append(
+                FacetOption(
+                    value=sector.slug,
+                    label=sector.name,
+                    count=count,
+                    selected=sector.slug in selected,
+                )
+            )
+    return [
+        option for option in parents.values() if option.count or option.selected or option.children
+    ]
+
+
+def sign_on_url(campaign: Campaign, slug: str | None) -> str:
+    return reverse("apply-default") if slug is None else reverse("apply", args=[campaign.slug])
+
+
+def _pages(page: Page, query: AllyQuery, display: WallDisplay | None) -> list[dict[str, object]]:
+    if page.paginator.num_pages < 2:
+        return []
+    pages = []
+    for number in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1):
+        if number == page.paginator.ELLIPSIS:
+            pages.append({"ellipsis": True})
+        else:
+            pages.append(
+                {
+                    "number": number,
+                    "url": link(replace(query, page=number), display) or "?",
+                    "current": number == page.number,
+                }
+            )
+    return pages
+
+
+class WallPageNotFound(Exception):
+    """A page past the wall's last: answered with a 404 that links to the last page."""
+
+    def __init__(self, *, page: int, last: int) -> None:
+        super().__init__(page, last)
+        self.page = page
+        self.last = last
+
+
+def page_not_found(
+    request: HttpRequest, campaign: Campaign, asked: WallParameters, error: WallPageNotFound
+) -> HttpResponse:
+    last = replace(asked.query, page=error.last)
+    context = {
+        "campaign": campaign,
+        "page_number": error.page,
+        "last_page": error.last,
+        "last_page_url": request.path + link(last, asked.display),
+    }
+    return render(request, "coalition/wall_page_not_found.html", context, status=404)
+
+
+def wall_context(*, campaign: Campaign, asked: WallParameters) -> dict[str, object]:
+    """Everything the wall shows, in a fixed number of queries whatever the number of allies:
+    one for the counts by country and sector, one for the filtered count, one for the page.
+    Its links keep the looks asked for."""
+    query = asked.query
+    looks = asked.display
+    facets = selectors.ally_facets(query.unfiltered())
+    paginator = Paginator(selectors.ally_list(query), query.page_size)
+    # Not ``get_page``, which would show the last page under a URL naming another one.
+    if query.page > paginator.num_pages:  # an empty wall still has its page 1
+        raise WallPageNotFound(page=query.page, last=paginator.num_pages)
+    page = paginator.page(query.page)
+    by_slug = {sector.slug: sector for sector in asked.sectors}
+    active = [
+        {
+            "label": str(countries.name(code)) or code,
+            "url": link(
+                replace(query, countries=tuple(c for c in query.countries if c != code), page=1),
+                looks,
+            )
+            or "?",
+        }
+        for code in query.countries
+    ] + [
+        {
+            "label": by_slug[slug].name if slug in by_slug else slug,
+            "url": link(
+                replace(query, sectors=tuple(s for s in query.sectors if s != slug), page=1),
+                looks,
+            )
+            or "?",
+        }
+        for slug in query.sectors
+    ]
+    return {
+        "campaign": campaign,
+        "ally_count": facets.total,
+        "shown_count": page.paginator.count,
+        "filtered": query.filtered,
+        "page": page,
+        "pages": _pages(page, query, looks),
+        "items": images.wall_items(page.object_list),
+        "country_options": country_options(facets, query.countries),
+        "sector_options": sector_options(asked.sectors, facets, query.sectors),
+        "active_filters": active,
+        "cleaned": form_values(query, looks),
+        "orders": ORDER_CHOICES,
+    }
+
+
+def _bad_parameters_context(campaign: Campaign, asked: WallParameters) -> dict[str, object]:
+    facets = selectors.ally_facets(asked.query)
+    return {
+        "campaign": campaign,
+        "ally_count": facets.total,
+        "problems": asked.problems,
+        "country_options": country_options(facets, ()),
+        "sector_options": sector_options(asked.sectors, facets, ()),
+        "cleaned": form_values(asked.query),
+        "orders": ORDER_CHOICES,
+    }
+
+
+@require_safe
+def campaign_detail(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """The campaign, its statement and its wall of allies, filtered by the GET parameters."""
+    campaign = campaign_or_404(slug)
+    asked = read_parameters(request, campaign)
+    extra = {"sign_on_url": sign_on_url(campaign, slug), "slug": slug}
+    if asked.problems:
+        context = {**_bad_parameters_context(campaign, asked), **extra}
+        return render(request, "coalition/campaign_detail.html", context, status=400)
+
+    def build() -> HttpResponse:
+        try:
+            wall = wall_context(campaign=campaign, asked=asked)
+        except WallPageNotFound as error:
+            return page_not_found(request, campaign, asked, error)
+        return render(request, "coalition/campaign_detail.html", {**wall, **extra})
+
+    return caching.cached_public_response(
+        request,
+        namespace="wall",
+        variant=variant(request, campaign, asked.query.cache_key()),
+        build=build,
+        vary=("Accept-Language",),
+    )
+
+
+def _wall_image(request: HttpRequest, slug: str, *, kind: str) -> HttpResponse:
+    campaign = campaign_or_404(slug)
+    asked = read_parameters(request, campaign, display=True)
+    if asked.problems:
+        return HttpResponse(
+            "\n".join(asked.problems), status=400, content_type="text/plain; charset=utf-8"
+        )
+    looks = asked.display
+    language = looks.lang or get_language()
+
+    def build() -> HttpResponse:
+        with translation.override(language):
+            allies = selectors.ally_list(asked.query)
+            options = {
+                "title": campaign.title,
+                "items": images.wall_items(allies[: images.IMAGE_MAX_ALLIES]),
+                "total": allies.count(),
+                "theme": looks.theme,
+                "columns": looks.columns,
+                "names": looks.names,
+                "count": looks.count,
+            }
+            if kind == "svg":
+                response = HttpResponse(
+                    images.wall_svg(**options), content_type="image/svg+xml; charset=utf-8"
+                )
+            else:
+                response = HttpResponse(images.wall_png(**options), content_type="image/png")
+            response["Content-Language"] = language
+        return response
+
+    response = caching.cached_public_response(
+        request,
+        namespace=f"wall-{kind}",
+        variant=variant(request, campaign, asked.query.cache_key(), looks.cache_key(), language),
+        build=build,
+        vary=("Accept-Language",),
+    )
+    # Images are put in other sites' pages and READMEs: they may be loaded from anywhere, and a
+    # stray script in an SVG opened on its own would run in nothing.
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response["Access-Control-Allow-Origin"] = "*"
+    if kind == "svg":
+        response["Content-Security-Policy"] = "default-src 'none'; img-src data:"
+    return response
+
+
+@require_safe
+def wall_svg(request: HttpRequest, slug: str) -> HttpResponse:
+    return _wall_image(request, slug, kind="svg")
+
+
+@require_safe
+def wall_png(request: HttpRequest, slug: str) -> HttpResponse:
+    return _wall_image(request, slug, kind="png")
+
+
+@require_safe
+def allies_feed(request: HttpRequest, slug: str) -> HttpResponse:
+    """Atom feed of the newest approvals."""
+    campaign = campaign_or_404(slug)
+    return caching.cached_public_response(
+        request,
+        namespace="feed",
+        variant=variant(request, campaign),
+        build=lambda: feeds.AlliesFeed()(request, slug=slug),
+        vary=("Accept-Language",),
+    )
