@@ -9,14 +9,38 @@ STAMP := $(VENV)/.installed
 # axe-core for the browser tests' accessibility checks, pinned in package-lock.json.
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run test setup lint format clean browser-deps bench bench-quick faults stack
+.PHONY: run test setup system-deps lint format clean browser-deps bench bench-quick faults stack
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-setup: $(STAMP)
+# The letter's PDF (coalition/letter.py) is laid out by WeasyPrint, which needs Pango from the
+# system (and HarfBuzz's subsetter, to embed only the letters used), and its names in Greek, Cyrillic or Arabic need a font that has them (DejaVu Sans).
+# Debian's packages are installed where they are missing and we are root; otherwise we say what
+# to install (the site runs without them, and its PDF answers 503 saying so).
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+
+system-deps:
+	@missing=""; \
+	libraries=$$( (ldconfig -p || /sbin/ldconfig -p) 2>/dev/null ); \
+	echo "$$libraries" | grep -q 'libpango-1\.0\.so\.0' || missing="$$missing libpango-1.0-0"; \
+	echo "$$libraries" | grep -q 'libpangoft2-1\.0\.so\.0' || missing="$$missing libpangoft2-1.0-0"; \
+	echo "$$libraries" | grep -q 'libharfbuzz-subset\.so\.0' || missing="$$missing libharfbuzz-subset0"; \
+	{ fc-list 2>/dev/null | grep -q 'DejaVuSans\.ttf' || [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; } \
+		|| missing="$$missing fonts-dejavu-core"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing$$missing for the letter's PDF (WeasyPrint)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES); \
+	else \
+		echo "NOTE: the letter's PDF needs$$missing (WeasyPrint's Pango, a font for Greek," \
+			"Cyrillic and Arabic names). On Debian or Ubuntu: sudo apt-get install $(PDF_PACKAGES)."; \
+		echo "      Until then /campaigns/<slug>/letter.pdf answers 503 and its tests fail."; \
+	fi
+
+setup: $(STAMP) system-deps
 	$(PY) manage.py compile_catalogs
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_reference_data

@@ -42,7 +42,10 @@ DESCRIPTIONS = {
         "that names no sector is a 400; /api/v1/facets/ lists the sectors of the allies."
     ),
     "search": _("Part of the organization's name."),
-    "verified": _("Whether the contact's email address is on the organization's domain."),
+    "verified": _(
+        "Whether the organization proved its domain: by email, a DNS record or a file on its "
+        "website."
+    ),
     "order": _("name (the default) or -approved_at (the newest first)."),
     "page": _("A page number from 1 to the last page."),
     "page_size": _("Allies per page, 1 to 500 (50 by default)."),

@@ -12,7 +12,11 @@ from rest_framework import serializers
 from coalition import links
 from coalition.i18n import collation_key
 from coalition.models import Campaign, Endorsement, Logo, Sector
+from coalition.models.proof import Method
 from coalition.selectors import Facets
+
+# The values of an ally's ``verification`` (``Endorsement.verification``).
+VERIFICATIONS = [method.value for method in Method]
 
 
 def absolute_url(url: str) -> str:
@@ -95,9 +99,17 @@ class AllySerializer(serializers.ModelSerializer):
     sector = SectorSerializer(source="organization.sector")
     logo = LogoSerializer(source="organization.logo", allow_null=True)
     statement = serializers.CharField(source="organization.statement")
-    verified = serializers.BooleanField(
-        source="domain_verified",
-        help_text="The contact who applied has an email address on the organization's domain.",
+    verified = serializers.SerializerMethodField(
+        help_text="The organization proved that it controls its website's domain (see "
+        "`verification`)."
+    )
+    verification = serializers.ChoiceField(
+        choices=VERIFICATIONS,
+        allow_null=True,
+        read_only=True,
+        help_text="How it proved it: `email` (the contact's confirmed address is at the domain), "
+        "`dns` (a TXT record holds its token), `well-known` (a file on its website does), or "
+        "null when it has not (or the proof has gone missing).",
     )
 
     class Meta:
@@ -111,18 +123,51 @@ class AllySerializer(serializers.ModelSerializer):
             "logo",
             "statement",
             "verified",
+            "verification",
             "approved_at",
         ]
         read_only_fields = fields
 
+    def get_verified(self, ally: Endorsement) -> bool:
+        return ally.verification is not None
+
+
+class OrganizerSerializer(serializers.Serializer):
+    name = serializers.CharField(
+        source="organizer_name", help_text="Who runs the campaign, in the response's language."
+    )
+    website = serializers.CharField(
+        source="organizer_website", help_text="The organizer's website, or an empty string."
+    )
+    logo = LogoSerializer(source="organizer_logo", allow_null=True)
+
 
 class CampaignSerializer(serializers.ModelSerializer):
+    lead = serializers.CharField(help_text="One or two sentences under the title, or empty.")
+    organizer = OrganizerSerializer(
+        source="*", allow_null=True, help_text="Who runs the campaign; null when not given."
+    )
     ally_count = serializers.IntegerField(help_text="How many allies are approved.")
 
     class Meta:
         model = Campaign
-        fields = ["slug", "title", "statement", "is_default", "accepts_applications", "ally_count"]
+        fields = [
+            "slug",
+            "title",
+            "lead",
+            "statement",
+            "organizer",
+            "is_default",
+            "accepts_applications",
+            "ally_count",
+        ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Campaign) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if not instance.organizer_name:
+            data["organizer"] = None
+        return data
 
 
 class CountryCountSerializer(serializers.Serializer):

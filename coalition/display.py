@@ -1,10 +1,10 @@
 """How an embed or an image of the wall looks: what it shows of the allies, never which allies
 (that is the ``coalition.queries.AllyQuery``).
 
-``theme`` (light, dark), ``lang``, ``columns`` (0 = as many as fit), ``names`` and ``count`` (1
-shows the names under the logos and the headline count, 0 hides them), and for the builder's
-iframe snippet its ``height``. Read with the same ``Reader`` as the query, so a page names every
-parameter at fault, of either kind, in one message.
+``theme`` (light, dark, campaign), ``lang``, ``columns`` (0 = as many as fit), ``names`` and
+``count`` (1 shows the names under the logos and the headline count, 0 hides them), and for the
+builder's iframe snippet its ``height``. Read with the same ``Reader`` as the query, so a page
+names every parameter at fault, of either kind, in one message.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from coalition.embeds import DEFAULT_IFRAME_HEIGHT
 from coalition.parameters import Parameter, Reader, flag, shown, whole_number
 
-THEMES = (("light", _("Light")), ("dark", _("Dark")))
+# "campaign": light, in the campaign's accent colour (its ``/theme/<accent>.css``).
+THEMES = (("light", _("Light")), ("dark", _("Dark")), ("campaign", _("Campaign colours")))
 MAX_COLUMNS = 8
 MIN_HEIGHT = 100
 MAX_HEIGHT = 5000
@@ -59,7 +60,7 @@ class WallDisplay:
             if given[1] in dict(THEMES):
                 values["theme"] = given[1]
             else:
-                reader.problem("theme", _("Choose the theme “light” or “dark”."))
+                reader.problem("theme", _("Choose the theme “light”, “dark” or “campaign”."))
         given = reader.value("lang")
         if given is not None:
             if given[1].lower() in LANGUAGE_CODES:

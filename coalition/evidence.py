@@ -35,6 +35,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from coalition.models import Endorsement, EndorsementEvidence, Organization
+from coalition.registers import claimed_register
 
 Status = Endorsement.Status
 
@@ -57,59 +58,13 @@ MAX_MATCHES = 10
 
 # Legal forms that say nothing about who an organization is. Compared as tokens after
 # punctuation is gone ("e.V." is "ev", "a.s.b.l." is "asbl").
-LEGAL_FORMS = frozenset(
-    {
-        # German
-        "ev",
-        "gev",
-        "eg",
-        "gmbh",
-        "ggmbh",
-        "ag",
-        "gag",
-        "kg",
-        "ug",
-        "kgaa",
-        "stiftung",
-        "gemeinnützige",
-        "gemeinnutzige",
-        "verein",
-        # English
-        "ltd",
-        "limited",
-        "inc",
-        "incorporated",
-        "llc",
-        "llp",
-        "plc",
-        "corp",
-        "corporation",
-        "co",
-        "cic",
-        "cio",
-        "foundation",
-        # French, Belgian, Luxembourgish, Dutch
-        "asbl",
-        "aisbl",
-        "vzw",
-        "ivzw",
-        "sa",
-        "sas",
-        "sarl",
-        "scrl",
-        "fondation",
-        "association",
-        "bv",
-        "nv",
-        "stichting",
-        # Italian, Spanish
-        "srl",
-        "spa",
-        "onlus",
-        "ets",
-        "sl",
-    }
+_LEGAL_FORMS_BY_LANGUAGE = (
+    "ev gev eg gmbh ggmbh ag gag kg ug kgaa stiftung gemeinnützige gemeinnutzige verein",  # de
+    "ltd limited inc incorporated llc llp plc corp corporation co cic cio foundation",  # en
+    "asbl aisbl vzw ivzw sa sas sarl scrl fondation association bv nv stichting",  # fr, be, nl
+    "srl spa onlus ets sl",  # it, es
 )
+LEGAL_FORMS = frozenset(form for forms in _LEGAL_FORMS_BY_LANGUAGE for form in forms.split())
 _NOT_WORD = re.compile(r"[^\w]+")
 
 
@@ -188,62 +143,6 @@ def _email_domain(email: str) -> str:
 
 def normalize_registry_id(value: str) -> str:
     return re.sub(r"[^0-9A-Za-z]", "", value or "").upper()
-
-
-# Registers ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Register:
-    code: str
-    # When a registry ID claims to be this register's (its prefix or its shape) and what the
-    # register's own numbers look like.
-    claims: re.Pattern[str]
-    valid: re.Pattern[str]
-
-
-REGISTERS = (
-    # The EU Transparency Register: twelve digits (ten or eleven for older entries), a hyphen and
-    # two check digits, "123456789012-34". Claimed by an "EU"/"TR" prefix or a hyphenated number.
-    Register(
-        "eu-transparency",
-        claims=re.compile(
-            r"^\s*(?:(?:EU\s*)?(?:TR|Transparency\s+Register)\b[\s:#.-]*|EU\b[\s:#.-]*)"
-            r"|^[\d\s]+-[\d\s-]*$",
-            re.IGNORECASE,
-        ),
-        valid=re.compile(
-            r"^\s*(?:(?:EU\s*)?(?:TR|Transparency\s+Register)\b[\s:#.-]*|EU\b[\s:#.-]*)?"
-            r"\d{10,12}-\d{2}\s*$",
-            re.IGNORECASE,
-        ),
-    ),
-    # German court registers: associations (VR), companies (HRA, HRB), cooperatives (GnR),
-    # partnerships (PR), then the number and, optionally, the court.
-    Register(
-        "de-court",
-        claims=re.compile(r"^\s*(?:VR|HRA|HRB|GnR|PR)(?:\s|\d|$)", re.IGNORECASE),
-        valid=re.compile(
-            r"^\s*(?:VR|HRA|HRB|GnR|PR)\s?\d{1,6}(?:\s?[A-Z]{1,2})?(?:[\s,;(].*)?$",
-            re.IGNORECASE,
-        ),
-    ),
-    # France's Répertoire national des associations: W and nine digits.
-    Register(
-        "fr-rna",
-        claims=re.compile(r"^\s*W\d", re.IGNORECASE),
-        valid=re.compile(r"^\s*W\d{9}\s*$", re.IGNORECASE),
-    ),
-)
-
-
-def claimed_register(registry_id: str) -> tuple[Register, bool] | None:
-    """The register ``registry_id`` claims to be from and whether it has that register's
-    format; None when it claims none we know."""
-    for register in REGISTERS:
-        if register.claims.search(registry_id):
-            return register, bool(register.valid.match(registry_id))
-    return None
 
 
 # The flags ---------------------------------------------------------------------------------

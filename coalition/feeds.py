@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib.syndication.views import Feed
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from coalition import links, selectors
+from coalition import cache_keys, links, selectors
 from coalition.images import xml_safe
 from coalition.models import Campaign, Endorsement
 from coalition.queries import AllyQuery
@@ -54,9 +54,11 @@ class AlliesFeed(Feed):
     def author_link(self, campaign: Campaign) -> str:
         return self.link(campaign)
 
-    def items(self, campaign: Campaign):
+    def items(self, campaign: Campaign) -> list[Endorsement]:
         newest = AllyQuery(campaign=campaign.slug, order="newest")
-        return selectors.ally_list(newest)[:FEED_SIZE]
+        # Kept, to name the allies listed in the response's cache keys.
+        self.listed = list(selectors.ally_list(newest)[:FEED_SIZE])
+        return self.listed
 
     def item_title(self, ally: Endorsement) -> str:
         return xml_safe(ally.organization.name)
@@ -87,4 +89,12 @@ class AlliesFeed(Feed):
     def get_feed(self, obj: Campaign, request: HttpRequest):
         # A feed object serves one request (the view makes a new one each time).
         self.campaign = obj
+        self.listed: list[Endorsement] = []
         return super().get_feed(obj, request)
+
+    def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        """The feed, named after its campaign and the allies it lists (``coalition.cache_keys``);
+        a 404 when the campaign does not exist."""
+        response = super().__call__(request, *args, **kwargs)
+        cache_keys.tag_response(response, cache_keys.keys_for_page(self.campaign, self.listed))
+        return response

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
 from django.utils.translation import ngettext
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageStat
 from PIL.PngImagePlugin import PngInfo
 
 from coalition.logos import LOGO_BOX, fit_logo
@@ -32,6 +32,13 @@ logger = logging.getLogger(__name__)
 # How many allies an image draws at most; the rest are counted in a "+N more" line.
 IMAGE_MAX_ALLIES = 200
 IMAGE_DEFAULT_COLUMNS = 5
+# What a wall image of IMAGE_MAX_ALLIES logos stays under (tests/test_wall_images.py): each logo
+# is inlined (SVG) and pasted (PNG) palette-quantized when no colour channel moves by more than
+# FAITHFUL_RMS on average (of 255), which no one sees on a logo; a PNG still over it falls back
+# to one palette for the whole image.
+IMAGE_MAX_BYTES = 1_000_000
+PALETTE_COLOURS = (256, 64)  # tried in turn: the smallest faithful one is kept
+FAITHFUL_RMS = 4.0
 
 # XML 1.0 cannot carry these at all, not even escaped; a name that somehow holds one must not
 # make the image or the feed fail.
@@ -69,7 +76,7 @@ def wall_items(allies: Iterable[Endorsement]) -> list[WallItem]:
                 public_id=ally.public_id,
                 name=organization.name,
                 website=organization.website,
-                verified=ally.domain_verified,
+                verified=ally.verification is not None,
                 country=organization.country.code,
                 country_name=str(organization.country.name),
                 sector=organization.sector.name,
@@ -171,12 +178,59 @@ def _short(name: str, limit: int = 26) -> str:
     return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
 
 
-def _read_logo(logo: Logo, cache: dict[str, bytes | None]) -> bytes | None:
+@dataclass(frozen=True)
+class InlineLogo:
+    """A logo as the images carry it: PNG bytes at the size it is drawn, palette-quantized when
+    that keeps it faithful, and the same pixels decoded, for the PNG wall to paste."""
+
+    png: bytes
+    image: Image.Image  # RGBA
+
+
+def faithful(original: Image.Image, candidate: Image.Image) -> bool:
+    """Whether ``candidate`` looks like ``original`` on the tile: both composited on white (the
+    tile of either theme), no colour channel off by more than ``FAITHFUL_RMS`` on average."""
+    white = Image.new("RGBA", original.size, (255, 255, 255, 255))
+    seen = Image.alpha_composite(white, original).convert("RGB")
+    shown = Image.alpha_composite(white, candidate).convert("RGB")
+    return max(ImageStat.Stat(ImageChops.difference(seen, shown)).rms) <= FAITHFUL_RMS
+
+
+def inline_logo(data: bytes) -> InlineLogo | None:
+    """The smallest faithful PNG of a logo's 1x file (which is already at the size the wall
+    draws it), or None when the file cannot be decoded.
+
+    PNG because every SVG viewer shows it (WebP in a data URI is not shown by all of them);
+    quantized to a palette of at most 256 colours, with its transparency, when the result stays
+    within ``FAITHFUL_RMS`` of the original: about a third of the bytes for a typical logo.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as source:
+            original = source.convert("RGBA")
+    except (OSError, ValueError):
+        logger.warning("A logo could not be decoded", exc_info=True)
+        return None
+    best = InlineLogo(png=data, image=original)
+    for colours in PALETTE_COLOURS:
+        quantized = original.quantize(
+            colours, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+        )
+        buffer = io.BytesIO()
+        quantized.save(buffer, "PNG", optimize=True)
+        candidate = quantized.convert("RGBA")
+        if len(buffer.getvalue()) >= len(best.png) or not faithful(original, candidate):
+            # Fewer colours are never more faithful: the larger palette was the last chance.
+            break
+        best = InlineLogo(png=buffer.getvalue(), image=candidate)
+    return best
+
+
+def _read_logo(logo: Logo, cache: dict[str, InlineLogo | None]) -> InlineLogo | None:
     name = logo.png.name
     if name not in cache:
         try:
             with default_storage.open(name, "rb") as file:
-                cache[name] = file.read()
+                cache[name] = inline_logo(file.read())
         except OSError:  # a missing file costs the logo, never the image
             logger.warning("Logo file %s could not be read", name, exc_info=True)
             cache[name] = None
@@ -233,7 +287,7 @@ def wall_svg(
         )
         heading.text = xml_safe(headline(total))
 
-    logos: dict[str, bytes | None] = {}
+    logos: dict[str, InlineLogo | None] = {}
     box_width, box_height = layout.tile_width, layout.logo_area_height
     for index, item in enumerate(drawn):
         x, y = layout.tile_origin(index)
@@ -262,8 +316,8 @@ def wall_svg(
                 "fill": colors.tile,
             },
         )
-        data = _read_logo(item.logo, logos) if item.logo else None
-        if data is not None:
+        logo = _read_logo(item.logo, logos) if item.logo else None
+        if logo is not None:
             ET.SubElement(
                 group,
                 "image",
@@ -272,7 +326,7 @@ def wall_svg(
                     "y": str((box_height - item.display_height) // 2),
                     "width": str(item.display_width),
                     "height": str(item.display_height),
-                    "href": "data:image/png;base64," + base64.b64encode(data).decode("ascii"),
+                    "href": "data:image/png;base64," + base64.b64encode(logo.png).decode("ascii"),
                 },
             )
         elif not names:
@@ -353,7 +407,7 @@ def wall_png(
             fill=colors.ink,
             font=heading_font,
         )
-    logos: dict[str, bytes | None] = {}
+    logos: dict[str, InlineLogo | None] = {}
     box_width, box_height = layout.tile_width, layout.logo_area_height
     for index, item in enumerate(drawn):
         x, y = layout.tile_origin(index)
@@ -366,21 +420,18 @@ def wall_png(
         draw.rounded_rectangle(
             (x + 6, y + 6, x + box_width - 7, y + box_height - 7), radius=5, fill=colors.tile
         )
-        data = _read_logo(item.logo, logos) if item.logo else None
-        if data is not None:
-            try:
-                with Image.open(io.BytesIO(data)) as source:
-                    logo = source.convert("RGBA").resize(
-                        (item.display_width, item.display_height), Image.Resampling.LANCZOS
-                    )
-            except (OSError, ValueError):
-                logger.warning("Logo %s could not be decoded", item.logo, exc_info=True)
-            else:
-                position = (
-                    x + (box_width - item.display_width) // 2,
-                    y + (box_height - item.display_height) // 2,
+        logo = _read_logo(item.logo, logos) if item.logo else None
+        if logo is not None:
+            picture = logo.image
+            if picture.size != (item.display_width, item.display_height):
+                picture = picture.resize(
+                    (item.display_width, item.display_height), Image.Resampling.LANCZOS
                 )
-                image.paste(logo, position, logo)
+            position = (
+                x + (box_width - item.display_width) // 2,
+                y + (box_height - item.display_height) // 2,
+            )
+            image.paste(picture, position, picture)
         elif not names:
             text = _fit_text(draw, item.name, name_font, box_width - 24)
             draw.text(
@@ -412,4 +463,13 @@ def wall_png(
     info.add_itxt("Description", ", ".join(item.name for item in drawn))
     buffer = io.BytesIO()
     image.save(buffer, "PNG", optimize=True, pnginfo=info)
+    if buffer.tell() > IMAGE_MAX_BYTES:
+        # Photographs among the logos (each faithful on its own palette, but many colours in
+        # all): one palette for the whole image, which bands gradients a little but keeps the
+        # file one that newsletters and READMEs will take.
+        buffer = io.BytesIO()
+        shared = image.quantize(
+            PALETTE_COLOURS[0], method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+        )
+        shared.save(buffer, "PNG", optimize=True, pnginfo=info)
     return buffer.getvalue()

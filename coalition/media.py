@@ -15,13 +15,18 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.utils.http import parse_etags
 from django.views.decorators.http import require_safe
 
-from coalition import logos
+from coalition import cache_keys, logos
 
 LOGO_NAME = re.compile(
     rf"^{logos.STORAGE_DIR}/(?P<prefix>[0-9a-f]{{2}})/(?P<digest>[0-9a-f]{{64}})"
     r"-(?P<density>1x|2x)\.(?P<extension>png|webp)$"
 )
-CONTENT_TYPES = {"png": "image/png", "webp": "image/webp"}
+# A campaign's hero image (coalition.heroes): ``heroes/<2 hex>/<64 hex>-<width>w.<jpg|webp>``.
+HERO_NAME = re.compile(
+    r"^heroes/(?P<prefix>[0-9a-f]{2})/(?P<digest>[0-9a-f]{64})"
+    r"-(?P<density>\d{2,4}w)\.(?P<extension>jpg|webp)$"
+)
+CONTENT_TYPES = {"png": "image/png", "webp": "image/webp", "jpg": "image/jpeg"}
 # Everything a browser needs to treat the file as an image and nothing else: no sniffing, no
 # scripts or styles should it ever be opened as a document.
 HEADERS = {
@@ -43,7 +48,7 @@ def _with_headers(response: HttpResponse, etag: str) -> HttpResponse:
 @require_safe
 def logo_file(request: HttpRequest, name: str) -> HttpResponse:
     """One file of a processed logo, with its type from its extension."""
-    match = LOGO_NAME.match(name)
+    match = LOGO_NAME.match(name) or HERO_NAME.match(name)
     if match is None or match["prefix"] != match["digest"][:2]:
         raise Http404
     etag = f'"{match["digest"]}-{match["density"]}-{match["extension"]}"'
@@ -57,4 +62,6 @@ def logo_file(request: HttpRequest, name: str) -> HttpResponse:
     except OSError:  # deleted in between (retention), or the storage is unreachable
         raise Http404 from None
     response = FileResponse(file, content_type=CONTENT_TYPES[match["extension"]])
+    # A CDN keeps it forever: the key lets one purge the files once the logo is deleted.
+    cache_keys.tag_response(response, [cache_keys.logo_key(match["digest"])])
     return _with_headers(response, etag)

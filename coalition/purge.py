@@ -26,6 +26,7 @@ from typing import Protocol
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.utils import timezone
 
 from coalition import tasks
 from coalition.models import CachePurge
@@ -131,5 +132,12 @@ def purge_after_commit(keys: Iterable[str]) -> None:
     if not keys or not targets:
         return
     pks = [CachePurge.objects.create(target=target, keys=keys).pk for target in targets]
+    # A cache may have begun fetching a page before the change committed and store that old
+    # rendering after the purge arrived (a purge reaches only what is already stored): the
+    # same keys are purged once more when any rendering begun before the commit is done.
+    if settings.HTTP_CACHE_PURGE_REPEAT_SECONDS > 0:
+        again = timezone.now() + timedelta(seconds=settings.HTTP_CACHE_PURGE_REPEAT_SECONDS)
+        for target in targets:
+            CachePurge.objects.create(target=target, keys=keys, next_attempt_at=again)
     # Robust: a failure here is the worker's to retry, never an error for the committed change.
     transaction.on_commit(lambda: tasks.run(QUEUE, only=pks), robust=True)

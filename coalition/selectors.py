@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from coalition.models import Campaign, Endorsement, Sector
+from coalition.models import Campaign, Endorsement, Sector, verified_condition
 from coalition.queries import AllyQuery
 
 logger = logging.getLogger(__name__)
@@ -70,8 +70,9 @@ def campaign_list() -> QuerySet[Campaign]:
 
 
 def campaign_list_with_ally_count() -> QuerySet[Campaign]:
-    """Every campaign, annotated with ``ally_count``: its approved endorsements."""
-    return Campaign.objects.annotate(
+    """Every campaign, annotated with ``ally_count``: its approved endorsements (with its
+    organizer's logo, which the API shows)."""
+    return Campaign.objects.select_related("organizer_logo").annotate(
         ally_count=Count("endorsements", filter=Q(endorsements__status=APPROVED))
     )
 
@@ -104,7 +105,9 @@ def _filtered(query: AllyQuery) -> QuerySet[Endorsement]:
     if query.search:
         allies = allies.filter(organization__name__icontains=query.search)
     if query.verified is not None:
-        allies = allies.filter(domain_verified=query.verified)
+        # The one rule behind the verified mark (Endorsement.verification), in SQL.
+        verified = verified_condition()
+        allies = allies.filter(verified if query.verified else ~verified)
     return allies
 
 
@@ -118,11 +121,19 @@ def ally_list(query: AllyQuery) -> QuerySet[Endorsement]:
     see of them (every page of them: the caller pages)."""
     return (
         _filtered(query)
-        .select_related("organization", "organization__sector", "organization__logo")
+        .select_related(
+            "organization", "organization__sector", "organization__logo", "domain_proof"
+        )
         .only(
             "public_id",
             "approved_at",
+            # What Endorsement.verification reads.
+            "status",
             "domain_verified",
+            "organization__domain",
+            "domain_proof__method",
+            "domain_proof__domain",
+            "domain_proof__missing_since",
             "campaign_id",
             "organization__name",
             "organization__website",
@@ -149,7 +160,13 @@ def ally_get(*, public_id: str) -> Endorsement:
         raise Endorsement.DoesNotExist(public_id)
     return (
         Endorsement.objects.filter(status=APPROVED)
-        .select_related("organization", "organization__sector", "organization__logo", "campaign")
+        .select_related(
+            "organization",
+            "organization__sector",
+            "organization__logo",
+            "campaign",
+            "domain_proof",
+        )
         .get(public_id=public_id)
     )
 

@@ -62,6 +62,9 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 # The base of absolute links (mail, embed snippets, the API, the feed). When unset, links follow
 # the address the site is served on (see coalition.links); production sets it.
 SITE_URL = os.getenv("SITE_URL", "").rstrip("/")
+# The site's name where no campaign names its organizer (page titles, the header); empty: the
+# product's own, "Coalition Registry", in the page's language.
+SITE_NAME = os.getenv("SITE_NAME", "").strip()
 
 INSTALLED_APPS = [
     # Before the admin, so that its forms show a field per language.
@@ -236,6 +239,9 @@ BACKGROUND_WORK_IMMEDIATE = envbool("BACKGROUND_WORK_IMMEDIATE", "False")
 # The HTTP caches in front of the site (Varnish, deploy/varnish/default.vcl) purged after every
 # public change, comma-separated (http://127.0.0.1:6081); empty: none (see coalition.purge).
 HTTP_CACHE_PURGE_URLS = envlist("HTTP_CACHE_PURGE_URLS", "")
+# Seconds after a purge when the same keys are purged once more: longer than a rendering takes,
+# so a page a cache fetched before the change and stored after the purge does not outlive it.
+HTTP_CACHE_PURGE_REPEAT_SECONDS = envfloat("HTTP_CACHE_PURGE_REPEAT_SECONDS", "2")
 
 # "Name <address>" pairs, comma-separated; reviewers are told about new applications here when
 # the Reviewers group has nobody with an address.
@@ -323,6 +329,19 @@ APPLICATION_MIN_FILL_SECONDS = envint("APPLICATION_MIN_FILL_SECONDS", "3")
 RETENTION_UNCONFIRMED_DAYS = envint("RETENTION_UNCONFIRMED_DAYS", "30")
 RETENTION_PERSONAL_DATA_DAYS = envint("RETENTION_PERSONAL_DATA_DAYS", "90")
 
+# Proving a domain (coalition.domain_proof, checks done by the worker). The resolvers to ask,
+# comma-separated "host" or "host:port" (empty: the system's); the seconds each lookup or HTTP
+# step may take; the checks one organization may ask for in an hour. Plain HTTP and private
+# addresses are refused unless turned on here: a testing aid, never for production.
+DOMAIN_PROOF_DNS_SERVERS = envlist("DOMAIN_PROOF_DNS_SERVERS", "")
+DOMAIN_PROOF_TIMEOUT = envfloat("DOMAIN_PROOF_TIMEOUT", "5")
+DOMAIN_PROOF_CHECKS_PER_HOUR = envint("DOMAIN_PROOF_CHECKS_PER_HOUR", "10")
+DOMAIN_PROOF_ALLOW_HTTP = envbool("DOMAIN_PROOF_ALLOW_HTTP", "False")
+DOMAIN_PROOF_ALLOW_PRIVATE = envbool("DOMAIN_PROOF_ALLOW_PRIVATE", "False")
+# The port of the web check's first request (0: the scheme's own), for tests against a local
+# server.
+DOMAIN_PROOF_WEB_PORT = envint("DOMAIN_PROOF_WEB_PORT", "0")
+
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
@@ -367,4 +386,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
+    # WeasyPrint (the letter's PDF) logs every step of every rendering at INFO.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }

@@ -68,7 +68,7 @@ from coalition.models import QueuedJob
 logger = logging.getLogger(__name__)
 
 # Modules that register a queue when imported: the worker imports them all.
-QUEUE_MODULES = ("coalition.emails", "coalition.purge")
+QUEUE_MODULES = ("coalition.emails", "coalition.purge", "coalition.domain_proof")
 
 # How many due rows one claim looks at: enough to get past those another worker just took.
 _CANDIDATES = 5

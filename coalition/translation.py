@@ -11,7 +11,7 @@ from coalition.models import Campaign, Organization, OrganizationVersion, Reject
 
 @register(Campaign)
 class CampaignTranslation(TranslationOptions):
-    fields = ("title", "statement")
+    fields = ("title", "lead", "addressee", "statement", "organizer_name")
     required_languages = ("en",)
 
 

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from coalition import favicon, i18n, media
-from coalition.views import applicant, embeds, wall
+from coalition.views import applicant, campaign, embeds, letter, wall
 
 # Pages people read carry their language in the URL: /fr/…, /de/…, English unprefixed.
 urlpatterns = i18n_patterns(
@@ -18,12 +18,21 @@ urlpatterns = i18n_patterns(
     path("campaigns/<slug:slug>/wall.svg", wall.wall_svg, name="wall-svg"),
     path("campaigns/<slug:slug>/wall.png", wall.wall_png, name="wall-png"),
     path("campaigns/<slug:slug>/feed/", wall.allies_feed, name="feed"),
+    path("campaigns/<slug:slug>/letter/", letter.letter_page, name="letter"),
+    path("campaigns/<slug:slug>/letter.pdf", letter.letter_pdf, name="letter-pdf"),
+    path("campaigns/<slug:slug>/map.svg", campaign.map_svg, name="campaign-map"),
+    path("campaigns/<slug:slug>/share.png", campaign.share_png, name="campaign-share"),
     path("confirm/<str:token>/", applicant.confirm, name="confirm"),
     path("not-us/<str:token>/", applicant.not_us, name="not-us"),
     path("resend/", applicant.resend, name="resend"),
     path("manage/<str:token>/", applicant.manage, name="manage"),
     path("manage/<str:token>/withdraw/", applicant.manage_withdraw, name="manage-withdraw"),
     path("manage/<str:token>/data.json", applicant.manage_data, name="manage-data"),
+    path(
+        "manage/<str:token>/domain-check/",
+        applicant.manage_domain_check,
+        name="manage-domain-check",
+    ),
     prefix_default_language=False,
 )
 # Embeds, the API and the admin are addressed by machines or staff: one URL each, the
@@ -31,6 +40,7 @@ urlpatterns = i18n_patterns(
 urlpatterns += [
     path("embed/<slug:slug>/", embeds.embed, name="embed"),
     path("embed.js", embeds.embed_script, name="embed-js"),
+    re_path(r"^theme/(?P<accent>[0-9a-f]{6})\.css$", campaign.theme_css, name="campaign-theme"),
     path("favicon.ico", favicon.favicon, name="favicon"),
     path("language/<str:code>/", i18n.switch_language, name="switch-language"),
     path("admin/", admin.site.urls),
@@ -43,7 +53,7 @@ urlpatterns += [
 if settings.MEDIA_URL.startswith("/"):
     urlpatterns.append(
         re_path(
-            rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<name>logos/.*)$",
+            rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<name>(?:logos|heroes)/.*)$",
             media.logo_file,
             name="logo-file",
         )

@@ -145,3 +145,13 @@ def _background_work_at_once(settings):
     """Background work (mail) done in-process right after commit, so that a test sees the mail
     its request sent; the worker's own tests turn this off and run the worker themselves."""
     settings.BACKGROUND_WORK_IMMEDIATE = True
+
+
+@pytest.fixture
+def other_reviewer(db) -> User:
+    """A second member of the Reviewers group (the review workspace's claims and races)."""
+    user = User.objects.create_user(
+        "bea", "bea@registry.example", "another horse battery", is_staff=True, first_name="Bea"
+    )
+    user.groups.add(Group.objects.get(name="Reviewers"))
+    return user

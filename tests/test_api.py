@@ -27,6 +27,7 @@ ALLY_KEYS = {
     "logo",
     "statement",
     "verified",
+    "verification",
     "approved_at",
 }
 LOGO_KEYS = {"png", "webp", "png_2x", "webp_2x", "width", "height"}
@@ -144,6 +145,7 @@ def test_an_ally_shows_exactly_the_public_fields(api, make_ally, settings):
     assert (detail["logo"]["width"], detail["logo"]["height"]) == (200, 100)
     assert detail["statement"] == "We stand together."
     assert detail["verified"] is True
+    assert detail["verification"] == "email"
     assert detail["approved_at"].startswith(str(ally.approved_at.year))
 
 
@@ -262,7 +264,9 @@ def test_campaigns_show_their_count_of_approved_allies(api, campaign, make_ally,
     assert set(detail) == {
         "slug",
         "title",
+        "lead",
         "statement",
+        "organizer",
         "is_default",
         "accepts_applications",
         "ally_count",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import runpy
 import socket
 import threading
@@ -14,8 +15,9 @@ from django.test import RequestFactory, override_settings
 from django.utils import timezone
 from django.utils.http import http_date
 
-from coalition import cache_keys, caching, ratelimit, selectors, services
+from coalition import cache_keys, caching, logos, ratelimit, selectors, services
 from coalition.models import Endorsement
+from tests.conftest import image_bytes
 
 factory = RequestFactory()
 
@@ -339,3 +341,120 @@ def test_changed_settings_are_never_answered_with_headers_kept_before(client, wa
 
     assert "https://partner.example" not in before["Content-Security-Policy"]
     assert "https://partner.example" in after["Content-Security-Policy"]
+
+
+# Every public page names its rendering from the request alone and reads the database only to
+# render it: a warm request makes no query, and with the database down the last good rendering
+# is what is served.
+
+WARM_PAGES = [
+    "/",
+    "/fr/",
+    "/campaigns/keep-detection/?country=DE&order=newest",
+    "/embed/keep-detection/",
+    "/embed/keep-detection/?theme=dark&lang=de",
+    "/campaigns/keep-detection/embed/",
+    "/campaigns/keep-detection/wall.svg",
+    "/campaigns/keep-detection/wall.png",
+    "/campaigns/keep-detection/feed/",
+]
+
+
+@pytest.mark.parametrize("path", WARM_PAGES)
+def test_a_warm_page_makes_no_query(client, wall, django_assert_num_queries, path):
+    first = client.get(path)
+
+    with django_assert_num_queries(0):
+        again = client.get(path)
+
+    assert first.status_code == again.status_code == 200
+    assert again["X-Cache"] == "hit"
+    assert again.content == first.content
+
+
+@pytest.mark.parametrize("path", WARM_PAGES)
+def test_with_the_database_down_every_page_seen_is_served_stale(client, wall, path):
+    before = client.get(path)
+    services.public_version_bump()
+    down = OperationalError("connection refused")
+
+    with (
+        mock.patch.object(selectors, "campaign_get", side_effect=down),
+        mock.patch.object(selectors, "sectors_all", side_effect=down),
+    ):
+        response = client.get(path)
+
+    assert response.status_code == 200
+    assert response[caching.STALE_HEADER] == "1"
+    assert response.content == before.content
+
+
+def test_a_campaign_or_a_sector_that_names_nothing_is_refused_and_never_stored(client, wall):
+    for _attempt in range(2):
+        no_campaign = client.get("/embed/no-such-campaign/")
+        no_sector = client.get("/?sector=no-such-sector")
+        no_sector_image = client.get("/campaigns/keep-detection/wall.svg?sector=no-such-sector")
+
+    assert no_campaign.status_code == 404
+    assert no_sector.status_code == 400
+    assert "“no-such-sector” is not a sector we know" in no_sector.content.decode()
+    assert no_sector_image.status_code == 400
+    for response in (no_campaign, no_sector, no_sector_image):
+        assert "X-Cache" not in response
+
+
+def test_a_malformed_parameter_and_an_unknown_sector_are_named_at_once(client, wall):
+    response = client.get("/?country=XX&sector=no-such-sector")
+
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "“XX” is not a country we know" in body
+    assert "“no-such-sector” is not a sector we know" in body
+
+
+def _keys(response) -> list[str]:
+    return response["xkey"].split()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/embed/keep-detection/",
+        "/campaigns/keep-detection/wall.svg",
+        "/campaigns/keep-detection/feed/",
+    ],
+)
+def test_a_page_names_its_campaign_and_the_allies_it_shows(client, wall, path):
+    [ally] = Endorsement.objects.filter(status=Endorsement.Status.APPROVED)
+    expected = ["site", f"campaign-{wall.pk}", f"ally-{ally.public_id}"]
+
+    miss = client.get(path)
+    hit = client.get(path)
+
+    assert _keys(miss) == _keys(hit) == expected
+    assert hit["Surrogate-Key"] == " ".join(expected)
+
+
+def test_the_embed_builder_names_its_campaign(client, wall):
+    response = client.get(f"/campaigns/{wall.slug}/embed/")
+
+    assert _keys(response) == ["site", f"campaign-{wall.pk}"]
+
+
+def test_a_logo_file_names_its_own_key_and_not_the_site(client, db):
+    logo = logos.logo_from_upload(io.BytesIO(image_bytes()))
+
+    response = client.get(logo.png.url)
+
+    assert response.status_code == 200
+    assert _keys(response) == [cache_keys.logo_key(logo.digest)]
+
+
+def test_the_embed_says_it_follows_the_language_cookie(client, wall):
+    response = client.get(f"/embed/{wall.slug}/")
+    again = client.get(f"/embed/{wall.slug}/")
+
+    for answer in (response, again):
+        vary = {name.strip().lower() for name in answer["Vary"].split(",")}
+        assert {"accept-language", "cookie"} <= vary

@@ -100,7 +100,7 @@ def test_the_embed_links_open_outside_the_frame(client, allies):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("theme=neon", "Choose the theme “light” or “dark”."),
+        ("theme=neon", "Choose the theme “light”, “dark” or “campaign”."),
         ("lang=xx", "“xx” is not a language of this site."),
         ("columns=99", "Columns:"),
         ("names=maybe", "Use 1 to show or 0 to hide."),

@@ -765,3 +765,17 @@ def test_files_made_at_the_new_sizes_never_take_an_old_files_name(db):
     processed = logos.process(logos.validate_and_open(upload(image_bytes())))
 
     assert processed.digest != digest_before_the_resizing(processed.image)
+
+
+def test_a_truncated_upload_is_refused_even_after_a_letter_was_rendered(db, campaign):
+    from coalition import letter
+
+    try:
+        letter.render_pdf("<p>x</p>", campaign=campaign)
+    except letter.PDFUnavailable:
+        pytest.skip("WeasyPrint cannot run here")
+    data = image_bytes((400, 300), fmt="PNG")
+
+    error = refusal(data[: len(data) // 2])
+
+    assert error.code == "invalid_image"

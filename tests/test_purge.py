@@ -56,6 +56,12 @@ class FakeVarnish:
         return [key for request in self.purged for key in request]
 
 
+@pytest.fixture(autouse=True)
+def _one_purge_per_change(settings):
+    # The repeated purge has its own test; the others look at the first one alone.
+    settings.HTTP_CACHE_PURGE_REPEAT_SECONDS = 0
+
+
 @pytest.fixture
 def fake_varnish() -> Iterator[FakeVarnish]:
     fake = FakeVarnish()
@@ -264,3 +270,26 @@ def test_an_ally_change_purges_its_campaign_and_itself(make_endorsement):
         f"campaign-{endorsement.campaign.pk}",
         f"ally-{endorsement.public_id}",
     ]
+
+
+def test_the_keys_are_purged_once_more_after_renderings_begun_before_the_commit(
+    settings, make_endorsement, django_capture_on_commit_callbacks, fake_varnish
+):
+    """A cache that began fetching a page before the change and stores it after the first
+    purge arrived would keep the old page: the same keys are purged again a little later."""
+    settings.HTTP_CACHE_PURGE_URLS = [fake_varnish.url]
+    settings.HTTP_CACHE_PURGE_REPEAT_SECONDS = 3
+    endorsement = make_endorsement(status=Endorsement.Status.PENDING)
+
+    approve(endorsement, django_capture_on_commit_callbacks)
+
+    first, repeat = CachePurge.objects.order_by("pk")
+    assert first.done_at is not None
+    assert repeat.done_at is None
+    assert repeat.keys == first.keys
+    assert repeat.next_attempt_at >= first.created_at + timedelta(seconds=3)
+    with time_machine.travel(repeat.next_attempt_at + timedelta(seconds=1)):
+        tasks.run(purge.QUEUE)
+    repeat.refresh_from_db()
+    assert repeat.done_at is not None
+    assert len(fake_varnish.purged) == 2

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import xml.etree.ElementTree as ET
 
 import pytest
-from PIL import Image
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from PIL import Image, ImageDraw, ImageFont
 
-from coalition import images
-from coalition.models import Endorsement
+from coalition import images, logos
+from coalition.models import Endorsement, Logo, Organization
 from tests.wall_helpers import HOSTILE_NAMES, bulk_allies, make_logo, sector_tree
 
 Status = Endorsement.Status
@@ -188,3 +192,117 @@ def test_the_feed_carries_no_private_field(client, make_endorsement, sectors):
     assert "Public Org" in body
     assert ally.contact_email not in body
     assert ally.contact_name not in body
+
+
+# Images that travel: 200 logos, each inlined at the size it is drawn, under 1 MB -------------
+
+
+def _drawn_logos(count: int) -> list[Logo]:
+    """``count`` different logos, each a 1x file only (what the images read), made the way the
+    pipeline makes them: drawn large (a shape, a gradient, lettering; every other one on
+    transparency) and scaled down to 118 × 60, which anti-aliases every edge."""
+    made = []
+    for index in range(count):
+        transparent = index % 2 == 0
+        large = Image.new("RGBA", (472, 240), (0, 0, 0, 0) if transparent else (255,) * 4)
+        draw = ImageDraw.Draw(large)
+        hue = (index * 37 % 200, index * 91 % 200, index * 53 % 200)
+        draw.ellipse((8, 8, 224, 224), fill=(*hue, 255))
+        for x in range(80):
+            shade = tuple(int(c * x / 80 + 255 * (1 - x / 80)) for c in hue[::-1])
+            draw.line((56 + x, 64, 56 + x, 176), fill=(*shade, 255))
+        draw.text((240, 48), f"Org{index}", font=ImageFont.load_default(size=64), fill=(*hue, 255))
+        draw.text(
+            (240, 136), "Alliance", font=ImageFont.load_default(size=44), fill=(60, 60, 60, 255)
+        )
+        made.append(_stored_logo(large.resize((118, 60), Image.Resampling.LANCZOS)))
+    return Logo.objects.bulk_create(made)
+
+
+def _stored_logo(image: Image.Image) -> Logo:
+    """A ``Logo`` (unsaved) whose files are ``image`` as PNG, stored as the pipeline names them."""
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=True)
+    data = buffer.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    name = logos.storage_name(digest, "1x", "png")
+    default_storage.save(name, ContentFile(data))
+    width, height = image.size
+    return Logo(
+        digest=digest, width=width, height=height, png=name, webp=name, png_2x=name, webp_2x=name
+    )
+
+
+def _data_uri_bytes(href: str) -> bytes:
+    assert href.startswith("data:image/png;base64,")
+    return base64.b64decode(href.split(",", 1)[1])
+
+
+def test_with_two_hundred_allies_the_svg_and_the_png_each_stay_under_a_megabyte(
+    client, campaign, sectors
+):
+    allies = bulk_allies(campaign, sectors["tech"], images.IMAGE_MAX_ALLIES)
+    for ally, logo in zip(allies, _drawn_logos(len(allies)), strict=True):
+        Organization.objects.filter(pk=ally.organization_id).update(logo=logo)
+
+    svg = client.get("/campaigns/keep-detection/wall.svg")
+    png = client.get("/campaigns/keep-detection/wall.png")
+
+    assert len(svg.content) < 1_000_000
+    assert len(png.content) < 1_000_000
+    tree = ET.fromstring(svg.content)  # noqa: S314
+    assert len(tree.findall(f".//{SVG}image")) == images.IMAGE_MAX_ALLIES
+    decoded = Image.open(io.BytesIO(png.content))
+    decoded.load()
+    assert (
+        decoded.size[0] == images.Layout(columns=5, rows=40, names=True, count=True, more=0).width
+    )
+
+
+def test_inlined_logos_are_png_at_their_drawn_size_and_faithful_to_their_files(
+    client, campaign, sectors
+):
+    # The second: on white, where a palette saves the most.
+    logo = _drawn_logos(2)[1]
+    ally = bulk_allies(campaign, sectors["tech"], 1)[0]
+    Organization.objects.filter(pk=ally.organization_id).update(logo=logo)
+
+    image = ET.fromstring(client.get("/campaigns/keep-detection/wall.svg").content).find(  # noqa: S314
+        f".//{SVG}image"
+    )
+
+    inlined = Image.open(io.BytesIO(_data_uri_bytes(image.get("href"))))
+    assert inlined.format == "PNG"
+    assert inlined.size == (int(image.get("width")), int(image.get("height"))) == (118, 60)
+    assert inlined.mode == "P"  # palette-quantized: a third of the bytes
+    with default_storage.open(logo.png.name) as file:
+        original = Image.open(file).convert("RGBA")
+        assert images.faithful(original, inlined.convert("RGBA"))
+        file.seek(0)
+        assert len(_data_uri_bytes(image.get("href"))) < len(file.read())
+
+
+def test_a_logo_a_palette_would_spoil_is_inlined_as_it_is(client, campaign, sectors):
+    noise = Image.effect_noise((118, 60), 80).convert("RGB")
+    buffer = io.BytesIO()
+    noise.save(buffer, "PNG")
+
+    inline = images.inline_logo(buffer.getvalue())
+
+    assert inline.png == buffer.getvalue()
+    assert images.inline_logo(b"not an image") is None
+
+
+def test_a_wall_of_photographs_still_gives_a_png_under_a_megabyte(client, campaign, sectors):
+    photographs = Logo.objects.bulk_create(
+        [_stored_logo(Image.effect_noise((118, 60), 60 + n).convert("RGB")) for n in range(20)]
+    )
+    allies = bulk_allies(campaign, sectors["tech"], images.IMAGE_MAX_ALLIES)
+    for index, ally in enumerate(allies):
+        Organization.objects.filter(pk=ally.organization_id).update(logo=photographs[index % 20])
+
+    png = client.get("/campaigns/keep-detection/wall.png")
+
+    assert png.status_code == 200
+    assert len(png.content) < images.IMAGE_MAX_BYTES
+    assert Image.open(io.BytesIO(png.content)).mode == "P"

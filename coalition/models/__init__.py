@@ -1,9 +1,9 @@
 """Models, by concept; import them from here (``from coalition.models import Endorsement``)."""
 
+from coalition.models.campaign import LEAD_MAX_LENGTH, Campaign, HeroImage
 from coalition.models.domain import (
     STATEMENT_MAX_LENGTH,
     WEBSITE_MAX_LENGTH,
-    Campaign,
     Endorsement,
     EndorsementEvent,
     Logo,
@@ -17,16 +17,28 @@ from coalition.models.domain import (
     registrable_domain,
 )
 from coalition.models.jobs import CachePurge, OutboundEmail, QueuedJob
+from coalition.models.proof import (
+    DomainCheck,
+    DomainProof,
+    DomainToken,
+    verification_of,
+    verified_condition,
+)
 from coalition.models.review import EndorsementEvidence, ReviewClaim
 
 __all__ = [
+    "LEAD_MAX_LENGTH",
     "STATEMENT_MAX_LENGTH",
     "WEBSITE_MAX_LENGTH",
     "CachePurge",
     "Campaign",
+    "DomainCheck",
+    "DomainProof",
+    "DomainToken",
     "Endorsement",
     "EndorsementEvent",
     "EndorsementEvidence",
+    "HeroImage",
     "Logo",
     "Organization",
     "OrganizationVersion",
@@ -39,4 +51,6 @@ __all__ = [
     "new_public_id",
     "normalize_website",
     "registrable_domain",
+    "verification_of",
+    "verified_condition",
 ]

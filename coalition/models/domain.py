@@ -1,4 +1,5 @@
-"""The domain: campaigns, sectors, organizations, their endorsements and the audit trail."""
+"""The domain: sectors, organizations, their endorsements and the audit trail (campaigns are in
+``coalition.models.campaign``)."""
 
 from __future__ import annotations
 
@@ -81,34 +82,6 @@ def email_domain_matches(email: str, domain: str) -> bool:
 
 def new_public_id() -> str:
     return secrets.token_hex(6)
-
-
-class Campaign(models.Model):
-    slug = models.SlugField(_("slug"), max_length=64, unique=True)
-    title = models.CharField(_("title"), max_length=200)
-    statement = models.TextField(
-        _("statement"), help_text=_("The text organizations endorse when they sign on.")
-    )
-    accepts_applications = models.BooleanField(_("accepts applications"), default=True)
-    is_default = models.BooleanField(
-        _("default campaign"),
-        default=False,
-        help_text=_("Shown at the site's root and used when no campaign is named."),
-    )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("campaign")
-        verbose_name_plural = _("campaigns")
-        ordering = ["-is_default", "title"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["is_default"], condition=Q(is_default=True), name="one_default_campaign"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.title
 
 
 class Sector(models.Model):
@@ -261,7 +234,10 @@ class Endorsement(models.Model):
         related_name="endorsements",
     )
     campaign = models.ForeignKey(
-        Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, related_name="endorsements"
+        "coalition.Campaign",
+        verbose_name=_("campaign"),
+        on_delete=models.PROTECT,
+        related_name="endorsements",
     )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.UNCONFIRMED
@@ -311,6 +287,15 @@ class Endorsement(models.Model):
         help_text=_("When the endorsement was rejected, withdrawn or removed."),
     )
     personal_data_erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
+    # Where the application came from: the ``ref`` and UTM parameters of the link that brought
+    # the applicant to the form (``coalition.sources``). Never public: only the reviewers'
+    # dashboard and the applicant's own data download read it.
+    source = models.JSONField(
+        _("source"),
+        default=dict,
+        blank=True,
+        help_text=_("The ref and UTM parameters of the link that brought the applicant."),
+    )
 
     class Meta:
         verbose_name = _("endorsement")
@@ -351,6 +336,15 @@ class Endorsement(models.Model):
     @property
     def contact_domain_matches(self) -> bool:
         return email_domain_matches(self.contact_email, self.organization.domain)
+
+    @property
+    def verification(self) -> str | None:
+        """How the organization proved its domain ("email", "dns", "well-known"), or None: what
+        the verified mark of the wall, the embeds, the images and the API shows."""
+        # Imported here: coalition.models.proof builds on this module.
+        from coalition.models.proof import verification_of
+
+        return verification_of(self)
 
 
 class OrganizationVersion(models.Model):

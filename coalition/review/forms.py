@@ -9,6 +9,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from coalition.domain_proof import OTHER_VERIFICATION_LABEL
 from coalition.i18n import collation_key
 from coalition.models import Campaign, Organization, RejectionReason, Sector
 
@@ -75,8 +76,30 @@ class ApproveForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args: Any, needs_acknowledgement: bool = False, **kwargs: Any) -> None:
+    verified_otherwise = forms.BooleanField(label=OTHER_VERIFICATION_LABEL, required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        needs_acknowledgement: bool = False,
+        needs_other_verification: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.needs_other_verification = needs_other_verification
+        if needs_other_verification:
+            # No proof of the domain: the reviewer says how they verified it, in the note.
+            self.fields["verified_otherwise"].required = True
+            self.fields["verified_otherwise"].error_messages["required"] = _(
+                "The organization has not proved its domain: tick that you verified it another "
+                "way, and say how in the note."
+            )
+            self.fields["note"].required = True
+            self.fields["note"].error_messages["required"] = _(
+                "Say how you verified this organization."
+            )
+        else:
+            del self.fields["verified_otherwise"]
         # One line beside the button: the decision bar stays short.
         self.fields["note"].widget.attrs["rows"] = 1
         self.needs_acknowledgement = needs_acknowledgement

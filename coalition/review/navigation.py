@@ -34,6 +34,7 @@ SECTIONS: list[Section] = [
             "review:take-over",
         ),
     ),
+    Section("review:dashboard", _("Dashboard")),
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from coalition.review import views
+from coalition.review import claiming, dashboard, views
 
 app_name = "review"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("changes/", views.queue, {"tab": "changes"}, name="changes"),
     path("reported/", views.queue, {"tab": "reported"}, name="reported"),
     path("decided/", views.queue, {"tab": "decided"}, name="decided"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("<str:public_id>/", views.decision, name="decision"),
     path("<str:public_id>/approve/", views.decide, {"decision_name": "approve"}, name="approve"),
     path("<str:public_id>/reject/", views.decide, {"decision_name": "reject"}, name="reject"),
@@ -31,8 +32,8 @@ urlpatterns = [
         name="decline-changes",
     ),
     path("<str:public_id>/evidence/", views.recompute, name="recompute"),
-    path("<str:public_id>/status/", views.status, name="status"),
-    path("<str:public_id>/claim/", views.claim, name="claim"),
-    path("<str:public_id>/release/", views.release, name="release"),
-    path("<str:public_id>/take-over/", views.take_over, name="take-over"),
+    path("<str:public_id>/status/", claiming.status, name="status"),
+    path("<str:public_id>/claim/", claiming.claim, name="claim"),
+    path("<str:public_id>/release/", claiming.release, name="release"),
+    path("<str:public_id>/take-over/", claiming.take_over, name="take-over"),
 ]

@@ -7,88 +7,50 @@ through ``coalition.services``; nothing here sets a status.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.contrib import admin, messages
-from django.contrib.auth.views import redirect_to_login
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from coalition import claims, evidence, reviewers, services
+from coalition import claims, domain_proof, evidence, services
+from coalition.domain_proof import OTHER_VERIFICATION_LABEL
 from coalition.models import (
     Campaign,
     Endorsement,
     EndorsementEvidence,
     OrganizationVersion,
     ReviewClaim,
+    normalize_website,
 )
-from coalition.review import display, navigation
-from coalition.review.forms import ApproveForm, RejectForm, RemoveForm, TakeOverForm
+from coalition.review import display
+from coalition.review.common import (
+    base_context,
+    endorsement_or_404,
+    held_elsewhere,
+    needs_review,
+    proposal_of,
+    reviewer_required,
+)
+from coalition.review.forms import ApproveForm, RejectForm, RemoveForm
 from coalition.review.queues import DEFAULT_TAB, TABS, QueueState
 
 Status = Endorsement.Status
+# Moved to coalition.review.common; still importable from here for the dashboard
+# (coalition/review/dashboard.py), which imports them under these names.
+_base_context = base_context
 PER_PAGE = 50
 # How often an open decision screen asks whether someone else decided or took it over.
 STATUS_POLL_SECONDS = 20
-
-View = Callable[..., HttpResponse]
-
-
-# Who may come in ---------------------------------------------------------------------------
-
-
-def may_decide(request: HttpRequest) -> bool:
-    user = request.user
-    return bool(
-        user.is_authenticated and reviewers.reviewers_who_may_decide().filter(pk=user.pk).exists()
-    )
-
-
-def reviewer_required(view: View) -> View:
-    """Staff who may decide, signed in as the admin wants (with their second factor when it is
-    required); anyone else is sent to the admin's sign-in, or refused once signed in."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        signed_in = admin.site.has_permission(request)
-        if not user.is_authenticated or (user.is_active and user.is_staff and not signed_in):
-            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
-        if not (signed_in and may_decide(request)):
-            return render(request, "review/refused.html", _base_context(request), status=403)
-        return view(request, *args, **kwargs)
-
-    return never_cache(wrapper)
-
-
-def _base_context(request: HttpRequest) -> dict[str, Any]:
-    current = translation.get_language()
-    next_query = urlencode({"next": request.get_full_path()})
-    return {
-        "sections": navigation.sections(request),
-        "languages": [
-            {
-                "code": code,
-                "name": translation.get_language_info(code)["name_local"],
-                "url": f"{reverse('switch-language', args=[code])}?{next_query}",
-                "current": code == current,
-            }
-            for code, _name in settings.LANGUAGES
-        ],
-        "reviewer_name": display.person(request.user) if request.user.is_authenticated else "",
-    }
 
 
 # The queue ---------------------------------------------------------------------------------
@@ -150,7 +112,7 @@ def queue(request: HttpRequest, tab: str = DEFAULT_TAB) -> HttpResponse:
                 {"number": number, "url": f"?{urlencode(params)}", "current": number == page.number}
             )
     context = {
-        **_base_context(request),
+        **base_context(request),
         "state": state,
         "tab": state.tab,
         "tabs": tabs,
@@ -169,33 +131,6 @@ def queue(request: HttpRequest, tab: str = DEFAULT_TAB) -> HttpResponse:
 # One screen per decision -------------------------------------------------------------------
 
 
-def _endorsement(public_id: str) -> Endorsement:
-    return get_object_or_404(
-        Endorsement.objects.select_related(
-            "organization__logo",
-            "organization__sector__parent",
-            "campaign",
-            "decided_by",
-            "rejection_reason",
-        ),
-        public_id=public_id,
-    )
-
-
-def _proposal(endorsement: Endorsement) -> OrganizationVersion | None:
-    if endorsement.status != Status.APPROVED:
-        return None
-    return (
-        endorsement.organization.versions.filter(state=OrganizationVersion.State.PROPOSED)
-        .select_related("logo")
-        .first()
-    )
-
-
-def _needs_review(endorsement: Endorsement, proposal: OrganizationVersion | None) -> bool:
-    return endorsement.status == Status.PENDING or proposal is not None
-
-
 def _statements(source: Any) -> list[dict[str, str]]:
     return [
         {
@@ -208,13 +143,21 @@ def _statements(source: Any) -> list[dict[str, str]]:
     ]
 
 
+def _same_website(a: str, b: str) -> bool:
+    # A proposal keeps the address as typed; the organization row holds it normalized.
+    try:
+        return normalize_website(a) == normalize_website(b)
+    except ValidationError:
+        return a == b
+
+
 def _proposal_diff(endorsement: Endorsement, proposal: OrganizationVersion) -> dict[str, Any]:
     organization = endorsement.organization
     current = {item["code"]: item["text"] for item in _statements(organization)}
     proposed = {item["code"]: item["text"] for item in _statements(proposal)}
     return {
         "version": proposal,
-        "website_changed": proposal.website != organization.website,
+        "website_changed": not _same_website(proposal.website, organization.website),
         "logo_changed": proposal.logo_id != organization.logo_id,
         "statements": [
             {
@@ -258,7 +201,7 @@ def _screen(
 ) -> HttpResponse:
     organization = endorsement.organization
     stored = evidence.evidence_current(endorsement=endorsement)
-    proposal = _proposal(endorsement)
+    proposal = proposal_of(endorsement)
     if claim is None:
         claim = (
             ReviewClaim.objects.select_related("reviewer", "taken_over_from")
@@ -276,7 +219,7 @@ def _screen(
     following = state.neighbour(endorsement, forward=True)
     query = state.query()
     context = {
-        **_base_context(request),
+        **base_context(request),
         **claim_context,
         "state": state,
         "tab": state.tab,
@@ -292,7 +235,11 @@ def _screen(
         "show_controls": not claim_context["claim_other"]
         and (any(decisions.values()) or proposal is not None),
         "approve_form": forms.get("approve")
-        or ApproveForm(prefix="approve", needs_acknowledgement=stored.needs_acknowledgement),
+        or ApproveForm(
+            prefix="approve",
+            needs_acknowledgement=stored.needs_acknowledgement,
+            needs_other_verification=domain_proof.needs_other_verification(endorsement),
+        ),
         "reject_form": forms.get("reject") or RejectForm(prefix="reject"),
         "remove_form": forms.get("remove") or RemoveForm(prefix="remove"),
         "open": next((name for name in ("reject", "remove") if name in forms), ""),
@@ -320,10 +267,10 @@ def _screen(
 @reviewer_required
 def decision(request: HttpRequest, public_id: str) -> HttpResponse:
     """The application with everything needed to decide; opening it claims it."""
-    endorsement = _endorsement(public_id)
+    endorsement = endorsement_or_404(public_id)
     state = QueueState.from_data(request.GET)
     claim = None
-    if _needs_review(endorsement, _proposal(endorsement)):
+    if needs_review(endorsement, proposal_of(endorsement)):
         claim = claims.claim_open(endorsement=endorsement, by=request.user)
     return _screen(request, endorsement, state, claim=claim)
 
@@ -338,15 +285,6 @@ def _after_decision(request: HttpRequest, endorsement: Endorsement, state: Queue
         return redirect(reverse("review:decision", args=[following.public_id]) + state.query())
     messages.info(request, state.tab.empty)
     return redirect(state.tab.url() + state.query(with_tab=False))
-
-
-def _held_elsewhere(request: HttpRequest, endorsement: Endorsement) -> ReviewClaim | None:
-    claim = (
-        ReviewClaim.objects.select_related("reviewer", "taken_over_from")
-        .filter(endorsement=endorsement)
-        .first()
-    )
-    return claim if claims.held_by_other(claim, request.user) else None
 
 
 def _held_problem(claim: ReviewClaim) -> str:
@@ -374,16 +312,19 @@ DONE_MESSAGES = {
 @reviewer_required
 def decide(request: HttpRequest, public_id: str, decision_name: str) -> HttpResponse:
     """Approve, reject or remove, through the services; then the next application."""
-    endorsement = _endorsement(public_id)
+    endorsement = endorsement_or_404(public_id)
     state = QueueState.from_data(request.POST)
-    held = _held_elsewhere(request, endorsement)
+    held = held_elsewhere(request, endorsement)
     if held is not None:
         return _screen(request, endorsement, state, problem=_held_problem(held), status=409)
     stored = evidence.evidence_current(endorsement=endorsement)
     form: ApproveForm | RejectForm | RemoveForm
     if decision_name == "approve":
         form = ApproveForm(
-            request.POST, prefix="approve", needs_acknowledgement=stored.needs_acknowledgement
+            request.POST,
+            prefix="approve",
+            needs_acknowledgement=stored.needs_acknowledgement,
+            needs_other_verification=domain_proof.needs_other_verification(endorsement),
         )
     elif decision_name == "reject":
         form = RejectForm(request.POST, prefix="reject")
@@ -398,9 +339,16 @@ def decide(request: HttpRequest, public_id: str, decision_name: str) -> HttpResp
                 endorsement=endorsement,
                 by=request.user,
                 note=data["note"],
-                acknowledgement=evidence.acknowledgement_text(stored.flags)
-                if data.get("acknowledge")
-                else "",
+                acknowledgement=" ".join(
+                    text
+                    for text in (
+                        evidence.acknowledgement_text(stored.flags)
+                        if data.get("acknowledge")
+                        else "",
+                        str(OTHER_VERIFICATION_LABEL) if data.get("verified_otherwise") else "",
+                    )
+                    if text
+                ),
             )
         elif decision_name == "reject":
             services.endorsement_reject(
@@ -436,9 +384,9 @@ def decide_changes(
     request: HttpRequest, public_id: str, version_pk: int, decision_name: str
 ) -> HttpResponse:
     """Approve or decline the changes an approved organization proposed."""
-    endorsement = _endorsement(public_id)
+    endorsement = endorsement_or_404(public_id)
     state = QueueState.from_data(request.POST)
-    held = _held_elsewhere(request, endorsement)
+    held = held_elsewhere(request, endorsement)
     if held is not None:
         return _screen(request, endorsement, state, problem=_held_problem(held), status=409)
     # Only this organization's proposal, so that a URL cannot reach another one's.
@@ -460,112 +408,9 @@ def decide_changes(
 @reviewer_required
 def recompute(request: HttpRequest, public_id: str) -> HttpResponse:
     """Compute the evidence again now (a lookalike may have been approved since)."""
-    endorsement = _endorsement(public_id)
+    endorsement = endorsement_or_404(public_id)
     state = QueueState.from_data(request.POST)
     evidence.evidence_refresh(endorsement=endorsement)
     claims.claim_renew(endorsement=endorsement, by=request.user)
     messages.success(request, _("The evidence has been computed again."))
     return redirect(reverse("review:decision", args=[endorsement.public_id]) + state.query())
-
-
-# Claims ------------------------------------------------------------------------------------
-
-
-def _status_payload(request: HttpRequest, endorsement: Endorsement) -> dict[str, Any]:
-    claim = ReviewClaim.objects.select_related("reviewer").filter(endorsement=endorsement).first()
-    active = claims.is_active(claim)
-    return {
-        "status": endorsement.status,
-        "outcome": display.outcome_text(endorsement),
-        "claim": {
-            "mine": claim.reviewer_id == request.user.pk,
-            "holder": display.person(claim.reviewer),
-            "text": display.claim_text(claim),
-            "until": display.clock(claim.expires_at),
-        }
-        if active and claim is not None
-        else None,
-    }
-
-
-@require_GET
-@reviewer_required
-def status(request: HttpRequest, public_id: str) -> JsonResponse:
-    """For the screen's script: has someone decided, or taken the application over?"""
-    return JsonResponse(_status_payload(request, _endorsement(public_id)))
-
-
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
-@require_POST
-@reviewer_required
-def claim(request: HttpRequest, public_id: str) -> HttpResponse:
-    """The reviewer is still at work (the script says so as they act, or the "Keep" button)."""
-    endorsement = _endorsement(public_id)
-    if _needs_review(endorsement, _proposal(endorsement)):
-        current = claims.claim_renew(endorsement=endorsement, by=request.user)
-        if current is None:
-            claims.claim_open(endorsement=endorsement, by=request.user)
-    if _wants_json(request):
-        return JsonResponse(_status_payload(request, endorsement))
-    state = QueueState.from_data(request.POST)
-    return redirect(reverse("review:decision", args=[endorsement.public_id]) + state.query())
-
-
-@require_POST
-@reviewer_required
-def release(request: HttpRequest, public_id: str) -> HttpResponse:
-    """Stop reviewing it: the others see it free again."""
-    endorsement = _endorsement(public_id)
-    state = QueueState.from_data(request.POST)
-    claims.claim_release(endorsement=endorsement, by=request.user)
-    messages.info(
-        request,
-        _("You are no longer reviewing “%(name)s”.") % {"name": endorsement.organization.name},
-    )
-    return redirect(state.tab.url() + state.query(with_tab=False))
-
-
-@require_http_methods(["GET", "POST"])
-@reviewer_required
-def take_over(request: HttpRequest, public_id: str) -> HttpResponse:
-    """GET asks to confirm; POST takes the claim from the reviewer the page showed."""
-    endorsement = _endorsement(public_id)
-    state = QueueState.from_data(request.POST if request.method == "POST" else request.GET)
-    screen_url = reverse("review:decision", args=[endorsement.public_id]) + state.query()
-    current = _held_elsewhere(request, endorsement)
-    if request.method == "POST":
-        form = TakeOverForm(request.POST)
-        if form.is_valid():
-            try:
-                claims.claim_take_over(
-                    endorsement=endorsement, by=request.user, holder_id=form.cleaned_data["holder"]
-                )
-            except claims.ClaimChanged as changed:
-                if changed.claim is not None:
-                    messages.warning(
-                        request,
-                        _("%(name)s took this application over in the meantime.")
-                        % {"name": display.person(changed.claim.reviewer)},
-                    )
-                return redirect(screen_url)
-            messages.success(
-                request,
-                _("You are now reviewing “%(name)s”.") % {"name": endorsement.organization.name},
-            )
-            return redirect(screen_url)
-    if current is None:
-        return redirect(screen_url)
-    context = {
-        **_base_context(request),
-        "endorsement": endorsement,
-        "organization": endorsement.organization,
-        "claim_text": display.claim_text(current),
-        "claim_by": display.person(current.reviewer),
-        "form": TakeOverForm(initial={"holder": current.reviewer_id}),
-        "hidden_state": state.params(),
-        "screen_url": screen_url,
-    }
-    return render(request, "review/take_over.html", context)

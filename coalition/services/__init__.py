@@ -5,6 +5,7 @@ Callers import this package (``from coalition import services``); each concept h
 - ``endorsements``: applying, confirming, the reviewers' decisions, withdrawing, links;
 - ``organizations``: an organization's public details and their versions;
 - ``retention``: forgetting personal data on time, and a contact's data export;
+- ``campaigns``: a campaign's text and branding, with its images;
 - ``base``: what they share (errors, the public version, the applicant's mail).
 """
 
@@ -20,6 +21,7 @@ from coalition.services.base import (
     public_version_bump,
     statement_fields,
 )
+from coalition.services.campaigns import campaign_save
 from coalition.services.endorsements import (
     endorsement_apply,
     endorsement_approve,
@@ -54,6 +56,7 @@ __all__ = [
     "RetentionReport",
     "Status",
     "applicant_links",
+    "campaign_save",
     "endorsement_apply",
     "endorsement_approve",
     "endorsement_confirm",

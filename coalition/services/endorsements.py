@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from coalition import emails, evidence, logos, reviewers
+from coalition import emails, evidence, logos, reviewers, sources
 from coalition.models import (
     Campaign,
     Endorsement,
@@ -223,8 +223,12 @@ def endorsement_apply(
     registry_id: str = "",
     statement: str = "",
     statement_translations: dict[str, str] | None = None,
+    source: dict[str, str] | None = None,
 ) -> tuple[Endorsement, OutboundEmail | None]:
     """Save a new application as unconfirmed and mail the contact a confirmation link.
+
+    ``source``: the ``ref`` and UTM parameters of the link that brought the applicant, as
+    ``coalition.sources.clean`` bounds them (cleaned again here); never public.
 
     Returns the endorsement and the confirmation mail, recorded in the outbox: the worker
     sends it after commit.
@@ -266,6 +270,7 @@ def endorsement_apply(
             consent_authority=consent_authority,
             consent_publish=consent_publish,
             domain_verified=email_domain_matches(contact_email, organization.domain),
+            source=sources.clean(source or {}),
         )
         evidence.evidence_refresh(endorsement=endorsement)
         email = queue_applicant_mail(template="confirm", endorsement=endorsement)

@@ -11,7 +11,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from coalition import links
-from coalition.models import Endorsement, Logo, Organization, OrganizationVersion, OutboundEmail
+from coalition.models import (
+    Campaign,
+    Endorsement,
+    Logo,
+    Organization,
+    OrganizationVersion,
+    OutboundEmail,
+)
 
 Status = Endorsement.Status
 
@@ -25,10 +32,12 @@ class RetentionReport:
 
 
 def _logo_delete_if_unused(logo: Logo) -> bool:
-    """Delete a logo's row and files when no organization or version points at it any more."""
+    """Delete a logo's row and files when no organization, version or campaign (its organizer's
+    logo: the same picture gives the same row) points at it any more."""
     if (
         Organization.objects.filter(logo=logo).exists()
         or OrganizationVersion.objects.filter(logo=logo).exists()
+        or Campaign.objects.filter(organizer_logo=logo).exists()
     ):
         return False
     names = [logo.png.name, logo.webp.name, logo.png_2x.name, logo.webp_2x.name]
@@ -114,6 +123,8 @@ def endorsement_data_export(*, endorsement: Endorsement) -> dict[str, object]:
             "rejection_reason": endorsement.rejection_reason.text
             if endorsement.rejection_reason
             else None,
+            # The ref and UTM parameters of the link that brought them (never public).
+            "source": endorsement.source,
         },
         "contact": {
             "name": endorsement.contact_name,

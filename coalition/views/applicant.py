@@ -18,7 +18,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from coalition import emails, ratelimit, services, tokens
+from coalition import domain_proof, emails, ratelimit, services, sources, tokens
 from coalition.forms import ApplicationForm, ManageForm, ResendForm, WithdrawForm
 from coalition.models import Endorsement, OrganizationVersion
 from coalition.views.common import campaign_or_404
@@ -40,6 +40,12 @@ def apply(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         return render(request, "coalition/apply_closed.html", {"campaign": campaign}, status=status)
     status = 200
     retry_after = None
+    # Where the applicant came from (the link's ref and UTM parameters), carried signed through
+    # the form's POST and stored with the application; never shown publicly.
+    if request.method == "POST":
+        source = sources.unsign(request.POST.get(sources.FIELD_NAME))
+    else:
+        source = sources.clean(request.GET)
     if request.method == "POST":
         form = ApplicationForm(request.POST, request.FILES)
         # Two limits: attempts (generous, so that correcting mistakes never locks anyone out)
@@ -69,6 +75,7 @@ def apply(request: HttpRequest, slug: str | None = None) -> HttpResponse:
                     preferred_language=data["preferred_language"],
                     consent_authority=data["consent_authority"],
                     consent_publish=data["consent_publish"],
+                    source=source,
                 )
             except services.ApplicationError as error:
                 form.add_error(None, str(error))
@@ -86,9 +93,8 @@ def apply(request: HttpRequest, slug: str | None = None) -> HttpResponse:
             status = 400
     else:
         form = ApplicationForm()
-    response = render(
-        request, "coalition/apply.html", {"campaign": campaign, "form": form}, status=status
-    )
+    context = {"campaign": campaign, "form": form, "source_token": sources.sign(source)}
+    response = render(request, "coalition/apply.html", context, status=status)
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response
@@ -215,6 +221,7 @@ def _manage_context(endorsement: Endorsement, token: str) -> dict[str, object]:
         "token": token,
         "proposed": organization.versions.filter(state=OrganizationVersion.State.PROPOSED).first(),
         "editable": endorsement.status in Endorsement.LIVE_STATUSES,
+        "domain_proof": domain_proof.proof_status(endorsement),
     }
 
 
@@ -279,3 +286,30 @@ def manage_withdraw(request: HttpRequest, endorsement: Endorsement, token: str) 
         withdraw_form=form,
     )
     return render(request, "coalition/manage.html", context, status=400)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@token_page(tokens.endorsement_from_manage_token)
+def manage_domain_check(request: HttpRequest, endorsement: Endorsement, token: str) -> HttpResponse:
+    """POST: "Check now", a check of the domain queued for the worker, then back to the manage
+    page, which shows the result once it is there. GET: whether a check is still waiting, as
+    JSON, for the page's polling script."""
+    if request.method != "POST":
+        status = domain_proof.proof_status(endorsement, history=1)
+        return JsonResponse({"pending": status.pending, "verification": status.verification})
+    if endorsement.status in Endorsement.LIVE_STATUSES:
+        try:
+            domain_proof.domain_check_request(endorsement=endorsement)
+        except domain_proof.DomainCheckRefused as error:
+            context = _manage_context(endorsement, token)
+            context.update(
+                form=ManageForm.for_organization(
+                    endorsement.organization, proposed=context["proposed"]
+                ),
+                withdraw_form=WithdrawForm(),
+                domain_check_refused=str(error),
+            )
+            response = render(request, "coalition/manage.html", context, status=429)
+            response["Retry-After"] = str(int(domain_proof.LIMIT_WINDOW.total_seconds()))
+            return response
+    return redirect(reverse("manage", kwargs={"token": token}) + "#domain-proof")

@@ -20,12 +20,11 @@ from django.utils.translation import get_language
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
-from coalition import caching, links, selectors
-from coalition.display import MAX_COLUMNS, THEMES, WallDisplay
+from coalition import cache_keys, caching, links, selectors
+from coalition.display import MAX_COLUMNS, THEMES
 from coalition.embeds import iframe_snippet
 from coalition.queries import ORDER_CHOICES
 from coalition.views import wall
-from coalition.views.common import campaign_or_404
 
 EMBED_POLICY = caching.CachePolicy(max_age=60, s_maxage=300)
 SCRIPT_POLICY = caching.CachePolicy(max_age=3600, s_maxage=3600, stale_while_revalidate=86400)
@@ -50,20 +49,24 @@ def embed(request: HttpRequest, slug: str | None = None) -> HttpResponse:
 
     ``xframe_options_exempt`` is what opens the CSP's ``frame-ancestors`` too (to
     ``EMBED_FRAME_ANCESTORS``; see ``coalition.middleware``)."""
-    campaign = campaign_or_404(slug)
-    asked = wall.read_parameters(request, campaign, display=True)
-    if asked.problems:
-        context = {"campaign": campaign, "problems": asked.problems, "options": WallDisplay()}
-        return render(request, "embed/wall.html", context, status=400)
+    asked = wall.read_parameters(request, slug, display=True)
     looks = asked.display
     language = looks.lang or get_language()
 
     def build() -> HttpResponse:
+        campaign, resolved = wall.resolve(request, slug, display=True)
+        if resolved.problems:
+            context = {
+                "campaign": campaign,
+                "problems": resolved.problems,
+                "options": resolved.display,
+            }
+            return render(request, "embed/wall.html", context, status=400)
         with translation.override(language):
             try:
-                context = wall.wall_context(campaign=campaign, asked=asked)
+                context = wall.wall_context(campaign=campaign, asked=resolved)
             except wall.WallPageNotFound as error:
-                return wall.page_not_found(request, campaign, asked, error)
+                return wall.page_not_found(request, campaign, resolved, error)
             context.update(
                 options=looks,
                 full_url=reverse("campaign-detail", args=[campaign.slug]),
@@ -72,17 +75,20 @@ def embed(request: HttpRequest, slug: str | None = None) -> HttpResponse:
             )
             response = render(request, "embed/wall.html", context)
             response["Content-Language"] = language
-            return response
+            return wall.tagged(response, context)
 
+    if asked.problems:
+        # Malformed parameters: a 400 saying so, never stored.
+        return build()
     return caching.cached_public_response(
         request,
         namespace="embed",
-        variant=wall.variant(
-            request, campaign, asked.query.cache_key(), looks.cache_key(), language
-        ),
+        variant=wall.variant(request, asked.query.cache_key(), looks.cache_key(), language),
         build=build,
         policy=EMBED_POLICY,
-        vary=("Accept-Language",),
+        # Without ``lang``, an embed speaks the language of the visitor's cookie, then of
+        # Accept-Language (it has no language in its URL).
+        vary=("Accept-Language", "Cookie"),
     )
 
 
@@ -118,28 +124,28 @@ def embed_script(request: HttpRequest) -> HttpResponse:
 @require_safe
 def embed_builder(request: HttpRequest, slug: str) -> HttpResponse:
     """Pick filters and looks, see the embed, copy the snippet; works without JavaScript."""
-    campaign = campaign_or_404(slug)
-    asked = wall.read_parameters(request, campaign, display=True, height=True)
+    asked = wall.read_parameters(request, slug, display=True, height=True)
     site = links.site_url()
-    embed_path = reverse("embed", args=[campaign.slug])
-    # The height is the iframe's, not the embed's.
-    looks = asked.display.without_height()
-    embed_query = wall.link(asked.query, looks)
-    script_attributes = [("data-campaign", campaign.slug)] + [
-        (f"data-{name}", value)
-        for name, value in asked.query.to_params() + looks.to_params()
-        if name in SCRIPT_PARAMETERS
-    ]
 
-    def build(status: int = 200) -> HttpResponse:
-        facets = selectors.ally_facets(asked.query.unfiltered())
+    def build() -> HttpResponse:
+        campaign, resolved = wall.resolve(request, slug, display=True, height=True)
+        embed_path = reverse("embed", args=[campaign.slug])
+        # The height is the iframe's, not the embed's.
+        looks = resolved.display.without_height()
+        embed_query = wall.link(resolved.query, looks)
+        script_attributes = [("data-campaign", campaign.slug)] + [
+            (f"data-{name}", value)
+            for name, value in resolved.query.to_params() + looks.to_params()
+            if name in SCRIPT_PARAMETERS
+        ]
+        facets = selectors.ally_facets(resolved.query.unfiltered())
         context = {
             "campaign": campaign,
-            "problems": asked.problems,
-            "cleaned": wall.form_values(asked.query, asked.display),
+            "problems": resolved.problems,
+            "cleaned": wall.form_values(resolved.query, resolved.display),
             "ally_count": facets.total,
-            "country_options": wall.country_options(facets, asked.query.countries),
-            "sector_options": wall.sector_options(asked.sectors, facets, asked.query.sectors),
+            "country_options": wall.country_options(facets, resolved.query.countries),
+            "sector_options": wall.sector_options(resolved.sectors, facets, resolved.query.sectors),
             "orders": ORDER_CHOICES,
             "themes": THEMES,
             "languages": settings.LANGUAGES,
@@ -148,23 +154,25 @@ def embed_builder(request: HttpRequest, slug: str) -> HttpResponse:
             "embed_path": embed_path,
             "preview_url": embed_path + embed_query,
             "iframe_snippet": iframe_snippet(
-                campaign, query=embed_query, height=asked.display.height
+                campaign, query=embed_query, height=resolved.display.height
             ),
             "script_snippet": render_to_string(
                 "embed/snippet_script.txt",
                 {"attributes": script_attributes, "src": site + reverse("embed-js")},
             ).strip(),
         }
-        return render(request, "coalition/embed_builder.html", context, status=status)
+        status = 400 if resolved.problems else 200
+        response = render(request, "coalition/embed_builder.html", context, status=status)
+        cache_keys.tag_response(response, cache_keys.keys_for_page(campaign))
+        return response
 
     if asked.problems:
-        return build(status=400)
+        # Malformed parameters: a 400 saying so, never stored.
+        return build()
     return caching.cached_public_response(
         request,
         namespace="embed-builder",
-        variant=wall.variant(
-            request, campaign, asked.query.cache_key(), asked.display.cache_key(), site
-        ),
+        variant=wall.variant(request, asked.query.cache_key(), asked.display.cache_key(), site),
         build=build,
         vary=("Accept-Language",),
     )

@@ -1,16 +1,19 @@
 """The public wall: a campaign's page with its allies, the wall as SVG and PNG, and its feed.
 
-Every public rendering goes through ``caching.cached_public_response`` under a variant that
-names everything it depends on besides the allies themselves: the path, the query and the looks
-asked for, the language and the campaign's own text. Parameters are read before the cache is
-asked, so bad input gets its message (and a 400) and is never stored.
+Every public rendering goes through ``caching.cached_public_response`` under a variant named
+from the request alone: the path, the query and the looks asked for, the language. Whatever
+needs the database (the campaign, the sectors, the allies) is read in its ``build``, so that a
+repeated request makes no query and, with the database down, is answered with the last good
+rendering. (The campaign's own text needs no place in the variant: editing a campaign or a
+sector moves the public version.) Parameters are read before the cache is asked, so malformed
+input gets its message (and a 400) and is never stored; an unknown campaign (a 404) or sector (a
+400) is found by ``build``, whose errors are never stored either.
 
 The embeds (``coalition.views.embeds``) show the same wall, built here.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -24,7 +27,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 from django_countries import countries
 
-from coalition import caching, feeds, i18n, images, selectors
+from coalition import cache_keys, caching, campaign_page, feeds, i18n, images, selectors
 from coalition.display import WallDisplay
 from coalition.models import Campaign, Sector
 from coalition.parameters import QueryError
@@ -37,28 +40,35 @@ WALL_PAGE_SIZE = 200
 @dataclass(frozen=True)
 class WallParameters:
     """What a request asks of the wall. With ``problems`` it cannot be shown, and the query and
-    the looks are the defaults (for the page that says what is wrong)."""
+    the looks are the defaults (for the page that says what is wrong). ``sectors`` are every
+    sector when they have been read (``resolve``), to check and name those asked for."""
 
     query: AllyQuery
     display: WallDisplay
-    sectors: list[Sector]
+    sectors: list[Sector] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
 def read_parameters(
-    request: HttpRequest, campaign: Campaign, *, display: bool = False, height: bool = False
+    request: HttpRequest,
+    slug: str | None,
+    *,
+    display: bool = False,
+    height: bool = False,
+    sectors: list[Sector] | None = None,
 ) -> WallParameters:
-    """The query (and with ``display``, the looks; with ``height``, the iframe's height too)
-    that the request's GET parameters ask for, every problem of either named at once."""
-    sectors = selectors.sectors_all()
-    defaults = AllyQuery(campaign=campaign.slug, page_size=WALL_PAGE_SIZE)
+    """The query of campaign ``slug`` (``None`` for the default one until it is resolved) and,
+    with ``display``, the looks (with ``height``, the iframe's height too) that the request's GET
+    parameters ask for, every problem of either named at once. Reads no database, so it can name
+    the cache variant: the sectors named are checked against ``sectors`` only when given."""
+    defaults = AllyQuery(campaign=slug, page_size=WALL_PAGE_SIZE)
     query, looks = defaults, WallDisplay()
     errors = []
     try:
         query = AllyQuery.parse(
             request.GET,
-            campaign=campaign.slug,
-            known_sectors=[sector.slug for sector in sectors],
+            campaign=slug,
+            known_sectors=None if sectors is None else [sector.slug for sector in sectors],
             page_size=WALL_PAGE_SIZE,
         )
     except QueryError as error:
@@ -70,8 +80,22 @@ def read_parameters(
             errors.append(error)
     if errors:
         problems = QueryError.combine(errors).lines()
-        return WallParameters(defaults, WallDisplay(), sectors, problems)
-    return WallParameters(query=query, display=looks, sectors=sectors)
+        return WallParameters(defaults, WallDisplay(), sectors or [], problems)
+    return WallParameters(query=query, display=looks, sectors=sectors or [])
+
+
+def resolve(
+    request: HttpRequest, slug: str | None, *, display: bool = False, height: bool = False
+) -> tuple[Campaign, WallParameters]:
+    """What a rendering reads from the database before the allies, inside its ``build``: the
+    campaign (the site's 404 when there is none), and the request's parameters read again with
+    every sector, so that an unknown one is a problem too, named with any other. The query names
+    the campaign by its slug, so that reading the allies does not look the campaign up again."""
+    campaign = campaign_or_404(slug)
+    asked = read_parameters(
+        request, campaign.slug, display=display, height=height, sectors=selectors.sectors_all()
+    )
+    return campaign, asked
 
 
 def link(query: AllyQuery, display: WallDisplay | None = None) -> str:
@@ -85,14 +109,10 @@ def form_values(query: AllyQuery, display: WallDisplay | None = None) -> dict[st
     return {**query.form_values(), **(asdict(display) if display else {})}
 
 
-def variant(request: HttpRequest, campaign: Campaign, *parts: str) -> str:
-    """Everything a rendering depends on besides the allies (see ``cached_public_response``)."""
-    campaign_text = hashlib.sha256(
-        "\0".join(
-            [campaign.slug, campaign.title, campaign.statement, str(campaign.accepts_applications)]
-        ).encode()
-    ).hexdigest()[:16]
-    return "|".join([request.path, get_language() or "", str(campaign.pk), campaign_text, *parts])
+def variant(request: HttpRequest, *parts: str) -> str:
+    """Everything a rendering depends on besides the public data (see
+    ``cached_public_response``): known from the request alone, without the database."""
+    return "|".join([request.path, get_language() or "", *parts])
 
 
 @dataclass
@@ -198,7 +218,7 @@ def page_not_found(
     return render(request, "coalition/wall_page_not_found.html", context, status=404)
 
 
-def wall_context(*, campaign: Campaign, asked: WallParameters) -> dict[str, object]:
+def wall_context(*, campaign: Campaign, asked: WallParameters) -> dict[str, Any]:
     """Everything the wall shows, in a fixed number of queries whatever the number of allies:
     one for the counts by country and sector, one for the filtered count, one for the page.
     Its links keep the looks asked for."""
@@ -210,6 +230,7 @@ def wall_context(*, campaign: Campaign, asked: WallParameters) -> dict[str, obje
     if query.page > paginator.num_pages:  # an empty wall still has its page 1
         raise WallPageNotFound(page=query.page, last=paginator.num_pages)
     page = paginator.page(query.page)
+    shown = list(page.object_list)
     by_slug = {sector.slug: sector for sector in asked.sectors}
     active = [
         {
@@ -239,13 +260,21 @@ def wall_context(*, campaign: Campaign, asked: WallParameters) -> dict[str, obje
         "filtered": query.filtered,
         "page": page,
         "pages": _pages(page, query, looks),
-        "items": images.wall_items(page.object_list),
+        "items": images.wall_items(shown),
         "country_options": country_options(facets, query.countries),
         "sector_options": sector_options(asked.sectors, facets, query.sectors),
         "active_filters": active,
         "cleaned": form_values(query, looks),
         "orders": ORDER_CHOICES,
+        # What the page shows, for shared caches to purge it by (see ``tagged``).
+        "cache_keys": cache_keys.keys_for_page(campaign, shown),
     }
+
+
+def tagged(response: HttpResponse, wall: dict[str, Any]) -> HttpResponse:
+    """``response``, named after the campaign and the allies of ``wall`` (a ``wall_context``)."""
+    cache_keys.tag_response(response, wall["cache_keys"])
+    return response
 
 
 def _bad_parameters_context(campaign: Campaign, asked: WallParameters) -> dict[str, object]:
@@ -264,45 +293,50 @@ def _bad_parameters_context(campaign: Campaign, asked: WallParameters) -> dict[s
 @require_safe
 def campaign_detail(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     """The campaign, its statement and its wall of allies, filtered by the GET parameters."""
-    campaign = campaign_or_404(slug)
-    asked = read_parameters(request, campaign)
-    extra = {"sign_on_url": sign_on_url(campaign, slug), "slug": slug}
-    if asked.problems:
-        context = {**_bad_parameters_context(campaign, asked), **extra}
-        return render(request, "coalition/campaign_detail.html", context, status=400)
+    asked = read_parameters(request, slug)
 
     def build() -> HttpResponse:
+        campaign, resolved = resolve(request, slug)
+        extra = {"sign_on_url": sign_on_url(campaign, slug), "slug": slug}
+        page = {"path": request.path, "campaign": campaign}
+        if resolved.problems:
+            context = {**_bad_parameters_context(campaign, resolved), **extra}
+            context.update(campaign_page.page_context(**page, query=resolved.query, wall=context))
+            return render(request, "coalition/campaign_detail.html", context, status=400)
         try:
-            wall = wall_context(campaign=campaign, asked=asked)
+            wall = wall_context(campaign=campaign, asked=resolved)
         except WallPageNotFound as error:
-            return page_not_found(request, campaign, asked, error)
-        return render(request, "coalition/campaign_detail.html", {**wall, **extra})
+            return page_not_found(request, campaign, resolved, error)
+        extra.update(campaign_page.page_context(**page, query=resolved.query, wall=wall))
+        return tagged(render(request, "coalition/campaign_detail.html", {**wall, **extra}), wall)
 
+    if asked.problems:
+        # Malformed parameters: a 400 saying so, never stored.
+        return build()
     return caching.cached_public_response(
         request,
         namespace="wall",
-        variant=variant(request, campaign, asked.query.cache_key()),
+        variant=variant(request, asked.query.cache_key()),
         build=build,
         vary=("Accept-Language",),
     )
 
 
 def _wall_image(request: HttpRequest, slug: str, *, kind: str) -> HttpResponse:
-    campaign = campaign_or_404(slug)
-    asked = read_parameters(request, campaign, display=True)
-    if asked.problems:
-        return HttpResponse(
-            "\n".join(asked.problems), status=400, content_type="text/plain; charset=utf-8"
-        )
+    asked = read_parameters(request, slug, display=True)
     looks = asked.display
     language = looks.lang or get_language()
 
     def build() -> HttpResponse:
+        campaign, resolved = resolve(request, slug, display=True)
+        if resolved.problems:
+            return _bad_image_parameters(resolved)
         with translation.override(language):
-            allies = selectors.ally_list(asked.query)
+            allies = selectors.ally_list(resolved.query)
+            drawn = list(allies[: images.IMAGE_MAX_ALLIES])
             options = {
                 "title": campaign.title,
-                "items": images.wall_items(allies[: images.IMAGE_MAX_ALLIES]),
+                "items": images.wall_items(drawn),
                 "total": allies.count(),
                 "theme": looks.theme,
                 "columns": looks.columns,
@@ -316,12 +350,16 @@ def _wall_image(request: HttpRequest, slug: str, *, kind: str) -> HttpResponse:
             else:
                 response = HttpResponse(images.wall_png(**options), content_type="image/png")
             response["Content-Language"] = language
+        cache_keys.tag_response(response, cache_keys.keys_for_page(campaign, drawn))
         return response
 
+    if asked.problems:
+        # Malformed parameters: a 400 saying so, never stored.
+        return build()
     response = caching.cached_public_response(
         request,
         namespace=f"wall-{kind}",
-        variant=variant(request, campaign, asked.query.cache_key(), looks.cache_key(), language),
+        variant=variant(request, asked.query.cache_key(), looks.cache_key(), language),
         build=build,
         vary=("Accept-Language",),
     )
@@ -332,6 +370,12 @@ def _wall_image(request: HttpRequest, slug: str, *, kind: str) -> HttpResponse:
     if kind == "svg":
         response["Content-Security-Policy"] = "default-src 'none'; img-src data:"
     return response
+
+
+def _bad_image_parameters(asked: WallParameters) -> HttpResponse:
+    return HttpResponse(
+        "\n".join(asked.problems), status=400, content_type="text/plain; charset=utf-8"
+    )
 
 
 @require_safe
@@ -347,11 +391,15 @@ def wall_png(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 def allies_feed(request: HttpRequest, slug: str) -> HttpResponse:
     """Atom feed of the newest approvals."""
-    campaign = campaign_or_404(slug)
+
+    def build() -> HttpResponse:
+        # The feed reads its campaign (a 404 when there is none) and names what it lists.
+        return feeds.AlliesFeed()(request, slug=slug)
+
     return caching.cached_public_response(
         request,
         namespace="feed",
-        variant=variant(request, campaign),
-        build=lambda: feeds.AlliesFeed()(request, slug=slug),
+        variant=variant(request),
+        build=build,
         vary=("Accept-Language",),
     )

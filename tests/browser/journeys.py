@@ -127,8 +127,19 @@ def bodies(message: mail.EmailMessage) -> list[str]:
     return [message.body, *(content for content, _type in getattr(message, "alternatives", []))]
 
 
+# The domain-proof instructions name a file on the organization's own website: not a link to
+# this site.
+PROOF_FILE = "/.well-known/coalition-verification.txt"
+
+
 def links(message: mail.EmailMessage) -> list[str]:
-    return [link for body in bodies(message) for link in LINK.findall(body)]
+    """The links to this site in a mail."""
+    return [
+        link
+        for body in bodies(message)
+        for link in LINK.findall(body)
+        if not link.endswith(PROOF_FILE)
+    ]
 
 
 def link(message: mail.EmailMessage, kind: str) -> str:

@@ -30,6 +30,33 @@ from coalition.models import (
 SEED = "coalition-demo"
 NOTE = "Demo data"
 
+# The default campaign's fictional organizer, so that a new installation shows a branded
+# campaign page at once. Set only where the campaign has no organizer yet.
+DEMO_ORGANIZER = {
+    "organizer_name_en": "Northlight Alliance for Children Online",
+    "organizer_name_fr": "Alliance Northlight pour les enfants en ligne",
+    "organizer_name_de": "Northlight-Allianz für Kinder im Netz",
+    "organizer_website": "https://www.northlight-alliance.example/",
+    "accent_color": "#1d4ed8",
+    "lead_en": (
+        "Services that find known child sexual abuse material today may soon have to stop. "
+        "We ask lawmakers to keep voluntary detection legal until a permanent framework applies."
+    ),
+    "lead_fr": (
+        "Les services qui repèrent aujourd’hui des contenus connus d’abus sexuels sur enfants "
+        "pourraient bientôt devoir s’arrêter. Nous demandons aux législateurs de maintenir la "
+        "détection volontaire jusqu’à l’entrée en vigueur d’un cadre permanent."
+    ),
+    "lead_de": (
+        "Dienste, die heute bekannte Darstellungen sexuellen Kindesmissbrauchs finden, müssen "
+        "damit womöglich bald aufhören. Wir fordern den Gesetzgeber auf, die freiwillige "
+        "Erkennung zu erlauben, bis ein dauerhafter Rahmen gilt."
+    ),
+    "addressee_en": "To the Members of the European Parliament",
+    "addressee_fr": "Aux députés du Parlement européen",
+    "addressee_de": "An die Mitglieder des Europäischen Parlaments",
+}
+
 
 @dataclass(frozen=True)
 class DemoOrganization:
@@ -252,6 +279,21 @@ def draw_logo(name: str, rng: random.Random) -> bytes:
     return buffer.getvalue()
 
 
+def demo_organizer_set(campaign: Campaign) -> bool:
+    """Give ``campaign`` the demo organizer, with a logo from the pipeline, unless it has an
+    organizer already (someone's own, or the demo's from an earlier run). True when it did."""
+    if campaign.organizer_name:
+        return False
+    for field, value in DEMO_ORGANIZER.items():
+        setattr(campaign, field, value)
+    rng = random.Random(f"{SEED}:organizer")  # noqa: S311 - not a secret
+    logo_png = draw_logo(DEMO_ORGANIZER["organizer_name_en"], rng)
+    logo = logos.process(logos.validate_and_open(io.BytesIO(logo_png)))
+    campaign.full_clean()
+    services.campaign_save(campaign=campaign, organizer_logo=logo)
+    return True
+
+
 class Command(BaseCommand):
     help = "Add about forty fictional approved organizations to the default campaign."
 
@@ -270,6 +312,8 @@ class Command(BaseCommand):
             return
         call_command("load_reference_data", stdout=io.StringIO())
         campaign = Campaign.objects.get(is_default=True)
+        if demo_organizer_set(campaign):
+            self.stdout.write(f"Demo data: {campaign.organizer_name} set as the organizer")
         sectors = {sector.slug: sector for sector in Sector.objects.all()}
         created = present = 0
         for index, spec in enumerate(ORGANIZATIONS):

@@ -1,0 +1,80 @@
+"""Proving a domain in a real browser: the applicant publishes the DNS record shown on the
+manage page, presses "Check now", the worker checks against a real DNS server on loopback, the
+page's script notices and shows "verified by DNS"; once approved, the wall shows the mark."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from coalition import domain_proof, services, tasks
+from coalition.models import DomainCheck, Endorsement
+from tests.browser.journeys import Applicant, button, fill_application, link, mail_to, submit
+from tests.proof_servers import Zone, dns_server
+
+DOMAIN = "rowan-helpline.org"
+
+
+@pytest.fixture
+def zone(settings):
+    zone = Zone()
+    with dns_server(zone) as address:
+        settings.DOMAIN_PROOF_DNS_SERVERS = [address]
+        settings.DOMAIN_PROOF_TIMEOUT = 1
+        yield zone
+
+
+def test_an_applicant_proves_the_domain_by_dns_and_the_wall_shows_the_mark(
+    page, site, reference_data, reviewer_user, zone, settings, mailoutbox, shot
+):
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    applicant = Applicant(
+        name="Rowan Child Helpline", website=f"https://www.{DOMAIN}", email="ada@mail.example"
+    )
+
+    # Apply from an address elsewhere: the confirmation mail explains the two other proofs.
+    page.goto(f"{site}/apply/")
+    fill_application(page, applicant)
+    submit(page, button(page, "en", "Send application"))
+    confirm_mail = mail_to(applicant.email, f"Confirm {applicant.name}'s application")
+    assert "coalition-verification=" in confirm_mail.body
+    page.goto(link(confirm_mail, "confirm"))
+    page.goto(page.locator(".private-link a").get_attribute("href"))
+
+    # The manage page shows the record to add; the applicant adds it and presses Check now.
+    section = page.locator("#domain-proof")
+    expect(section).to_contain_text("Prove your domain")
+    record = section.locator("code", has_text="coalition-verification=").inner_text()
+    zone.txt[DOMAIN] = [record]
+    shot(page, "1-instructions")
+    # The worker does the check, as in production: nothing is checked inside the request.
+    settings.BACKGROUND_WORK_IMMEDIATE = False
+    submit(page, button(page, "en", "Check now"))
+    expect(section.get_by_role("status")).to_contain_text("Checking your domain")
+    assert zone.asked == []
+    assert tasks.run(domain_proof.QUEUE).done == 1
+
+    # The page's script sees the check done and shows the result, without a click.
+    expect(section).to_contain_text(
+        re.compile(rf"{re.escape(DOMAIN)} is verified by DNS"), timeout=15_000
+    )
+    shot(page, "2-verified-by-dns")
+    assert DomainCheck.objects.get().outcome == "proven"
+    assert violations == []
+
+    # Approved, the organization shows on the wall with the verified mark.
+    settings.BACKGROUND_WORK_IMMEDIATE = True
+    endorsement = Endorsement.objects.get(organization__name=applicant.name)
+    services.endorsement_approve(endorsement=endorsement, by=reviewer_user)
+    page.goto(f"{site}/")
+    tile = page.locator(".ally", has=page.get_by_role("img", name=applicant.name, exact=True))
+    expect(tile.locator(".verified")).to_have_count(1)
+    shot(page, "3-wall")
