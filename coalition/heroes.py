@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from coalition import logos
 from coalition.models import HeroImage
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -62,26 +63,13 @@ def _undecodable() -> ValidationError:
     )
 
 
-def _read_bounded(file: IO[bytes]) -> bytes:
-    size = getattr(file, "size", None)
-    if isinstance(size, int) and size > MAX_BYTES:
-        raise _too_large()
-    if hasattr(file, "seek"):
-        with contextlib.suppress(OSError, ValueError):
-            file.seek(0)
-    data = file.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise _too_large()
-    return data
-
-
 def validate_and_open(file: IO[bytes]) -> Image.Image:
     """Read ``file`` (at most ``MAX_BYTES``), check it and return it decoded.
 
     Raises ``ValidationError`` with a message for the person who uploaded it and one of the codes
     ``file_too_large``, ``invalid_image``, ``too_many_pixels``, ``too_small``.
     """
-    data = _read_bounded(file)
+    data = logos.read_bounded(file, limit=MAX_BYTES, too_large=_too_large)
     try:
         image = Image.open(io.BytesIO(data), formats=FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

@@ -13,6 +13,7 @@ import hashlib
 import io
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
@@ -133,18 +134,24 @@ def _looks_like_other_image(head: bytes) -> bool:
     return text.startswith((b"<?xml", b"<svg", b"<!doctype svg")) or b"<svg" in text[:1024]
 
 
-def _read_bounded(file: IO[bytes]) -> bytes:
+def read_bounded(
+    file: IO[bytes],
+    *,
+    limit: int = MAX_BYTES,
+    too_large: Callable[[], ValidationError] = _too_large,
+) -> bytes:
+    """At most ``limit`` bytes of an upload; ``too_large()`` is raised past that."""
     # Django's uploads know their size; trust it only to refuse early, never to allow.
     size = getattr(file, "size", None)
-    if isinstance(size, int) and size > MAX_BYTES:
-        raise _too_large()
+    if isinstance(size, int) and size > limit:
+        raise too_large()
     if hasattr(file, "seek"):
         # A stream that cannot seek is read from where it is.
         with contextlib.suppress(OSError, ValueError):
             file.seek(0)
-    data = file.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise _too_large()
+    data = file.read(limit + 1)
+    if len(data) > limit:
+        raise too_large()
     return data
 
 
@@ -155,7 +162,7 @@ def validate_and_open(file: IO[bytes]) -> Image.Image:
     codes ``file_too_large``, ``unsupported_format``, ``invalid_image``, ``too_many_pixels``,
     ``too_small``.
     """
-    data = _read_bounded(file)
+    data = read_bounded(file)
     if not data:
         raise _undecodable()
     try:
