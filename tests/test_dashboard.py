@@ -10,12 +10,11 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from coalition import dashboard, sources
 from coalition.models import Campaign, Endorsement
-from tests.conftest import image_bytes
+from tests.security_helpers import application_data
 from tests.wall_helpers import bulk_allies, sector_tree
 
 Status = Endorsement.Status
@@ -256,34 +255,13 @@ def test_the_dashboard_reads_a_fixed_number_of_queries(
 # Where applications come from ---------------------------------------------------------------
 
 
-def _application(sector, **overrides) -> dict:
-    data = {
-        "name": "Harbour Light Children's Trust",
-        "website": "harbourlight.example.org",
-        "country": "IE",
-        "sector": str(sector.pk),
-        "registry_id": "",
-        "statement": "",
-        "contact_name": "Aoife Byrne",
-        "contact_role": "Director",
-        "contact_email": "aoife@harbourlight.example.org",
-        "preferred_language": "en",
-        "consent_authority": "on",
-        "consent_publish": "on",
-        "homepage": "",
-        "logo": SimpleUploadedFile("logo.png", image_bytes(), content_type="image/png"),
-    }
-    data.update(overrides)
-    return data
-
-
 def _hidden_source(page: str) -> str:
     marker = 'name="source" value="'
     assert marker in page
     return page.split(marker, 1)[1].split('"', 1)[0]
 
 
-def test_the_ref_and_utm_parameters_of_the_link_are_stored_with_the_application(
+def test_the_ref_and_utm_parameters_of_the_link_are_stored_with_theapplication_data(
     client, campaign, sector, django_capture_on_commit_callbacks
 ):
     form = client.get(
@@ -293,7 +271,7 @@ def test_the_ref_and_utm_parameters_of_the_link_are_stored_with_the_application(
     token = _hidden_source(form.content.decode())
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/apply/", _application(sector, source=token))
+        response = client.post("/apply/", application_data(sector, source=token))
 
     assert response.status_code == 200
     endorsement = Endorsement.objects.get()
@@ -310,7 +288,7 @@ def test_the_ref_and_utm_parameters_of_the_link_are_stored_with_the_application(
 def test_a_form_sent_back_with_errors_keeps_its_source(client, campaign, sector):
     token = _hidden_source(client.get("/apply/?ref=partner").content.decode())
 
-    again = client.post("/apply/", _application(sector, source=token, contact_email="bad"))
+    again = client.post("/apply/", application_data(sector, source=token, contact_email="bad"))
 
     assert again.status_code == 400
     assert sources.unsign(_hidden_source(again.content.decode())) == {"ref": "partner"}
@@ -319,14 +297,14 @@ def test_a_form_sent_back_with_errors_keeps_its_source(client, campaign, sector)
 def test_a_link_without_parameters_stores_no_source(client, campaign, sector):
     assert 'name="source"' not in client.get("/apply/").content.decode()
 
-    client.post("/apply/", _application(sector))
+    client.post("/apply/", application_data(sector))
 
     assert Endorsement.objects.get().source == {}
 
 
 def test_a_forged_or_oversized_source_is_dropped_never_refused(client, campaign, sector):
     forged = sources.sign({"ref": "x"})[:-3] + "abc"
-    response = client.post("/apply/", _application(sector, source=forged))
+    response = client.post("/apply/", application_data(sector, source=forged))
 
     assert response.status_code == 200
     assert Endorsement.objects.get().source == {}
