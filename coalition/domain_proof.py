@@ -229,6 +229,14 @@ def domain_check_record(
             proof.save()
             locked.domain_proof = proof
         elif proof is not None:
+            if proof.missing_since is None and locked.status == Status.APPROVED:
+                # Told once, when it goes: the contact can put it back before anyone else
+                # has to look (a week later the reviewers are).
+                services.queue_applicant_mail(
+                    template="proof-missing",
+                    endorsement=locked,
+                    extra={"proof": proof, "method": Method(proof.method).label},
+                )
             proof.missing_since = proof.missing_since or now
             if now - proof.missing_since >= FLAG_AFTER and proof.flagged_at is None:
                 proof.flagged_at = now

@@ -18,7 +18,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from coalition import domain_checks, domain_proof, emails, selectors, tasks, tokens
-from coalition.models import DomainCheck, DomainProof, Endorsement, Organization
+from coalition.models import DomainCheck, DomainProof, Endorsement, Organization, OutboundEmail
 from coalition.queries import AllyQuery
 from coalition.services.base import mail_context
 from tests.proof_servers import (
@@ -561,11 +561,19 @@ def test_the_daily_recheck_hides_a_lost_proof_and_flags_it_after_a_week(
     assert api_ally(ally)["verification"] is None
     assert "(verified)" not in client.get("/").content.decode()
     assert list(domain_proof.flagged()) == []
+    told = OutboundEmail.objects.get(template="proof-missing")
+    assert told.to == [ally.contact_email]
+    assert f"could no longer find the proof that {ally.organization.name} controls" in (
+        told.body_text
+    )
+    assert "/manage/" in told.body_text
 
     with time_machine.travel(timezone.now() + timedelta(days=7, minutes=1)):
         with django_capture_on_commit_callbacks(execute=True):
             call_command("recheck_domains", stdout=io.StringIO())
         assert list(domain_proof.flagged()) == [ally]
+        # Told once: a proof still missing the next day is no news.
+        assert OutboundEmail.objects.filter(template="proof-missing").count() == 1
         zone.txt[DOMAIN] = [f"coalition-verification={token_of(ally)}"]
         with django_capture_on_commit_callbacks(execute=True):
             call_command("recheck_domains", stdout=io.StringIO())
@@ -629,3 +637,30 @@ def test_the_worker_does_one_check_a_pass_so_mail_never_waits_behind_many():
     queue = next(queue for queue in tasks.queues() if queue.name == "domain-checks")
     assert queue.batch == 1
     assert queue.model is DomainCheck
+
+
+def test_an_ally_whose_proof_is_gone_a_week_waits_in_the_queues_proof_missing_tab(
+    reviewer_client, make_endorsement
+):
+    lost = approved(make_endorsement(website=f"https://{DOMAIN}"))
+    record(lost, "dns")
+    holding = approved(make_endorsement(website=f"https://other.{DOMAIN}"))
+    record(holding, "dns", domain=f"other.{DOMAIN}")
+    week_ago = timezone.now() - timedelta(days=8)
+    DomainProof.objects.filter(endorsement=lost).update(
+        missing_since=week_ago, flagged_at=timezone.now()
+    )
+
+    page = reviewer_client.get("/review/proof/").content.decode()
+    assert "Proof missing" in page
+    assert lost.organization.name in page
+    assert holding.organization.name not in page
+    assert f'datetime="{week_ago.isoformat()[:19]}' in page
+    assert f"The proof of {DOMAIN} (DNS record) has been missing since" in page
+    queue = reviewer_client.get("/review/decided/").content.decode()
+    assert 'Proof missing <span class="tab-count">1</span>' in queue
+
+    DomainProof.objects.filter(endorsement=lost).update(missing_since=None, flagged_at=None)
+    page = reviewer_client.get("/review/proof/").content.decode()
+    assert lost.organization.name not in page
+    assert "Every domain proof still holds." in page

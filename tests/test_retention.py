@@ -11,7 +11,14 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from coalition import logos, services, tokens
-from coalition.models import Endorsement, EndorsementEvent, Logo, Organization, OutboundEmail
+from coalition.models import (
+    CachePurge,
+    Endorsement,
+    EndorsementEvent,
+    Logo,
+    Organization,
+    OutboundEmail,
+)
 from tests.conftest import image_bytes
 
 Status = Endorsement.Status
@@ -150,3 +157,37 @@ def test_the_data_download_needs_a_valid_link(client, make_endorsement):
     response = client.get(f"/manage/{tokens.confirm_token(endorsement)}/data.json")
 
     assert response.status_code == 400
+
+
+def test_the_link_that_brought_an_ended_application_is_forgotten_with_its_contact(
+    make_endorsement,
+):
+    source = {"ref": "jane-doe-newsletter", "utm_source": "mail"}
+    ended = make_endorsement(status=Status.APPROVED)
+    live = make_endorsement(status=Status.APPROVED)
+    Endorsement.objects.filter(pk__in=[ended.pk, live.pk]).update(source=source)
+    services.endorsement_withdraw(endorsement=ended)
+
+    with _later(91):
+        services.retention_apply()
+
+    ended.refresh_from_db()
+    live.refresh_from_db()
+    assert (ended.source, live.source) == ({}, source)
+
+
+def test_done_cache_purges_are_deleted_after_30_days_and_waiting_ones_never(db):
+    done = CachePurge.objects.create(
+        target="http://127.0.0.1:6081", keys=["campaign-1"], done_at=timezone.now()
+    )
+    waiting = CachePurge.objects.create(target="http://127.0.0.1:6081", keys=["campaign-1"])
+
+    with _later(29):
+        assert services.retention_apply().purges_deleted == 0
+    with _later(31):
+        out = io.StringIO()
+        call_command("apply_retention", stdout=out)
+
+    assert "1 done cache purges deleted" in out.getvalue()
+    assert list(CachePurge.objects.values_list("pk", flat=True)) == [waiting.pk]
+    assert not CachePurge.objects.filter(pk=done.pk).exists()

@@ -196,6 +196,7 @@ def test_needs_a_decision_lists_pending_applications_oldest_confirmation_first(
         "pending": 2,
         "changes": 0,
         "reported": 0,
+        "proof": 0,
         "decided": 0,
     }
 

@@ -179,13 +179,15 @@ EMAIL_TEMPLATES = [
     "manage-link",
     "review-needed",
     "changes-to-review",
+    "proof-missing",
 ]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("template", EMAIL_TEMPLATES)
 def test_every_email_has_no_english_left(ally, language, template):
-    from coalition.models import RejectionReason
+    from coalition.models import DomainProof, RejectionReason
+    from coalition.models.proof import Method
 
     ally.rejection_reason = RejectionReason.objects.get(code="duplicate")
     ally.preferred_language = language
@@ -195,6 +197,8 @@ def test_every_email_has_no_english_left(ally, language, template):
             "organization": ally.organization,
             "campaign": ally.campaign,
             **services.applicant_links(ally),
+            "proof": DomainProof(method="dns", domain=ally.organization.domain),
+            "method": Method.DNS.label,
         }
     subject, text, body_html = emails.render(template, context, language)
 

@@ -8,6 +8,6 @@ One module per part of the admin; importing them registers their pages on the si
 (``coalition.staff_auth.StaffAdminSite``, set in ``coalition.apps``).
 """
 
-from coalition.admin import audit, endorsements, organizations, outbox, reference
+from coalition.admin import audit, endorsements, organizations, outbox, proofs, reference
 
-__all__ = ["audit", "endorsements", "organizations", "outbox", "reference"]
+__all__ = ["audit", "endorsements", "organizations", "outbox", "proofs", "reference"]

@@ -118,6 +118,7 @@ class EndorsementAdmin(DecisionsMixin, admin.ModelAdmin):
             {
                 "fields": [
                     "submitted_at",
+                    "source_text",
                     "confirmed_at",
                     "decided_at",
                     "decided_by",
@@ -147,6 +148,7 @@ class EndorsementAdmin(DecisionsMixin, admin.ModelAdmin):
         "consent_authority",
         "consent_publish",
         "submitted_at",
+        "source_text",
         "confirmed_at",
         "decided_at",
         "decided_by",
@@ -166,6 +168,13 @@ class EndorsementAdmin(DecisionsMixin, admin.ModelAdmin):
                 has_proposed_changes=Exists(proposed_version),
             )
         )
+
+    @admin.display(description=_("came from"))
+    def source_text(self, obj: Endorsement) -> str:
+        """The ``ref`` and UTM parameters of the link that brought the applicant."""
+        if not obj.source:
+            return str(_("a link without ref or UTM parameters (or none)"))
+        return ", ".join(f"{key}={value}" for key, value in sorted(obj.source.items()))
 
     # Applications come in through the public form, and deleting one would lose its history.
     def has_add_permission(self, request):

@@ -15,7 +15,8 @@ from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from coalition.models import Endorsement, ReviewClaim
+from coalition.models import DomainProof, Endorsement, ReviewClaim
+from coalition.models.proof import Method
 
 Status = Endorsement.Status
 
@@ -195,6 +196,26 @@ def flag_view(flag: dict[str, Any]) -> FlagView:
 
 def flag_views(flags: list[dict[str, Any]]) -> list[FlagView]:
     return [flag_view(flag) for flag in flags]
+
+
+def proof_missing_flag(proof: DomainProof | None) -> FlagView | None:
+    """The queue's chip for an ally whose DNS or web proof has been gone a week, or ``None``."""
+    if proof is None or proof.flagged_at is None or proof.missing_since is None:
+        return None
+    return FlagView(
+        code="proof_missing",
+        level="danger",
+        ack=False,
+        label=str(_("Proof missing")),
+        text=str(
+            _("The proof of %(domain)s (%(method)s) has been missing since %(when)s.")
+            % {
+                "method": Method(proof.method).label,
+                "domain": proof.domain,
+                "when": when(proof.missing_since),
+            }
+        ),
+    )
 
 
 def claim_text(claim: ReviewClaim) -> str:

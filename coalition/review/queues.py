@@ -1,7 +1,7 @@
 """The queue's tabs: which applications each lists, in which order, and what comes next.
 
 Every tab is one query (``select_related`` for the row's organization, logo, sector, campaign,
-evidence and claim), whatever the number of rows; the counts of all four tabs are one more.
+evidence and claim), whatever the number of rows; the counts of all the tabs are one more.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from coalition.domain_proof import FLAGGED
 from coalition.models import Endorsement, EndorsementEvent, OrganizationVersion
 from coalition.review.forms import QueueFilterForm
 
@@ -71,6 +72,14 @@ TABS: dict[str, Tab] = {
             _("No approved organization has proposed changes."),
         ),
         Tab("reported", _("Reported"), "reported_at", True, _("Nobody has reported anything.")),
+        # Approved allies whose DNS or web proof has been gone a week (manage.py recheck_domains).
+        Tab(
+            "proof",
+            _("Proof missing"),
+            "proof_missing_since",
+            False,
+            _("Every domain proof still holds."),
+        ),
         Tab("decided", _("Decided"), "decided_at", True, _("Nothing has been decided yet.")),
     )
 }
@@ -94,6 +103,7 @@ def annotated() -> QuerySet[Endorsement]:
         waiting_since=Coalesce("confirmed_at", "submitted_at"),
         proposed_at=Subquery(_proposed().values("created_at")[:1]),
         reported_at=Subquery(_reports().values("at")[:1]),
+        proof_missing_since=F("domain_proof__missing_since"),
     )
 
 
@@ -104,6 +114,8 @@ def in_tab(queryset: QuerySet[Endorsement], tab: Tab) -> QuerySet[Endorsement]:
         return queryset.filter(status=Status.APPROVED, proposed_at__isnull=False)
     if tab.slug == "reported":
         return queryset.filter(reported_at__isnull=False)
+    if tab.slug == "proof":
+        return queryset.filter(FLAGGED)
     return queryset.filter(decided_at__isnull=False)
 
 
@@ -174,6 +186,7 @@ class QueueState:
                 "evidence",
                 "review_claim__reviewer",
                 "decided_by",
+                "domain_proof",
             )
             .order_by(*self.tab.order())
         )
@@ -190,6 +203,7 @@ class QueueState:
             pending=Count("pk", filter=Q(status=Status.PENDING)),
             changes=Count("pk", filter=Q(status=Status.APPROVED, has_proposal=True)),
             reported=Count("pk", filter=Q(was_reported=True)),
+            proof=Count("pk", filter=FLAGGED),
             decided=Count("pk", filter=Q(decided_at__isnull=False)),
         )
 

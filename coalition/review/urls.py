@@ -13,6 +13,7 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("changes/", views.queue, {"tab": "changes"}, name="changes"),
     path("reported/", views.queue, {"tab": "reported"}, name="reported"),
+    path("proof/", views.queue, {"tab": "proof"}, name="proof"),
     path("decided/", views.queue, {"tab": "decided"}, name="decided"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("<str:public_id>/", views.decision, name="decision"),

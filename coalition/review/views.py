@@ -66,12 +66,16 @@ def _row(endorsement: Endorsement, state: QueueState, now) -> dict[str, Any]:
     except EndorsementEvidence.DoesNotExist:
         stored = None
     claim = claims.claim_of(endorsement, now)
+    flags = display.flag_views(stored.flags) if stored else None
+    proof_flag = display.proof_missing_flag(getattr(endorsement, "domain_proof", None))
+    if proof_flag is not None:
+        flags = [proof_flag, *(flags or [])]
     return {
         "endorsement": endorsement,
         "organization": endorsement.organization,
         "url": reverse("review:decision", args=[endorsement.public_id]) + state.query(),
         "age": _age(endorsement.waiting_since),
-        "flags": display.flag_views(stored.flags) if stored else None,
+        "flags": flags,
         "claim": claim,
         "claim_by": display.person(claim.reviewer) if claim else "",
         "claim_since": display.clock(claim.claimed_at) if claim else "",
@@ -79,6 +83,7 @@ def _row(endorsement: Endorsement, state: QueueState, now) -> dict[str, Any]:
         "decided_at": endorsement.decided_at,
         "reported_at": getattr(endorsement, "reported_at", None),
         "proposed_at": getattr(endorsement, "proposed_at", None),
+        "proof_missing_since": getattr(endorsement, "proof_missing_since", None),
     }
 
 

@@ -19,6 +19,7 @@ from coalition.services.base import (
     EndorsementTransitionError,
     applicant_links,
     public_version_bump,
+    queue_applicant_mail,
     statement_fields,
 )
 from coalition.services.campaigns import campaign_save
@@ -56,6 +57,7 @@ __all__ = [
     "RetentionReport",
     "Status",
     "applicant_links",
+    "queue_applicant_mail",
     "campaign_save",
     "endorsement_apply",
     "endorsement_approve",

@@ -81,12 +81,15 @@ def mail_context(endorsement: Endorsement) -> dict[str, object]:
     }
 
 
-def queue_applicant_mail(*, template: str, endorsement: Endorsement) -> OutboundEmail | None:
-    """Queue a mail to the contact of ``endorsement``, in their language."""
+def queue_applicant_mail(
+    *, template: str, endorsement: Endorsement, extra: dict[str, object] | None = None
+) -> OutboundEmail | None:
+    """Queue a mail to the contact of ``endorsement``, in their language (``extra``: more
+    context for its template)."""
     return emails.queue(
         template=template,
         to=[endorsement.contact_email],
-        context=mail_context(endorsement),
+        context={**mail_context(endorsement), **(extra or {})},
         language=endorsement.preferred_language,
         endorsement=endorsement,
     )

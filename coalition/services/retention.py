@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from coalition import links
 from coalition.models import (
+    CachePurge,
     Campaign,
     Endorsement,
     Logo,
@@ -29,6 +30,7 @@ class RetentionReport:
     personal_data_erased: int = 0
     logos_deleted: int = 0
     sent_mail_deleted: int = 0
+    purges_deleted: int = 0
 
 
 def _logo_delete_if_unused(logo: Logo) -> bool:
@@ -58,9 +60,11 @@ def retention_apply(*, now: datetime | None = None) -> RetentionReport:
     """Forget what we no longer need (run daily by ``manage.py apply_retention``).
 
     - Applications never confirmed after ``RETENTION_UNCONFIRMED_DAYS`` are deleted outright.
-    - Rejected, withdrawn and removed ones lose their contact's name, role and email after
+    - Rejected, withdrawn and removed ones lose their contact's name, role and email, and the
+      link that brought them (``source``: a ``ref`` can name a person), after
       ``RETENTION_PERSONAL_DATA_DAYS``; rejected ones lose their logo too. The audit trail stays.
     - Mail already sent is deleted after ``RETENTION_UNCONFIRMED_DAYS``: it holds addresses.
+      So are cache purges done by then: a record of no further use.
     """
     now = now or timezone.now()
     report = RetentionReport()
@@ -93,7 +97,11 @@ def retention_apply(*, now: datetime | None = None) -> RetentionReport:
     for endorsement in ended:
         with transaction.atomic():
             Endorsement.objects.filter(pk=endorsement.pk).update(
-                contact_name="", contact_role="", contact_email="", personal_data_erased_at=now
+                contact_name="",
+                contact_role="",
+                contact_email="",
+                source={},
+                personal_data_erased_at=now,
             )
             endorsement.emails.all().delete()
             if endorsement.status == Status.REJECTED:
@@ -103,6 +111,7 @@ def retention_apply(*, now: datetime | None = None) -> RetentionReport:
     report.sent_mail_deleted, _ = OutboundEmail.objects.filter(
         sent_at__lt=unconfirmed_cutoff
     ).delete()
+    report.purges_deleted, _ = CachePurge.objects.filter(done_at__lt=unconfirmed_cutoff).delete()
     return report
 
 

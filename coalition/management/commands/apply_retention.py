@@ -7,8 +7,9 @@ from coalition import services
 
 class Command(BaseCommand):
     help = (
-        "Delete unconfirmed applications and sent mail after RETENTION_UNCONFIRMED_DAYS, and "
-        "erase the contact details (and rejected logos) of ended applications after "
+        "Delete unconfirmed applications, sent mail and done cache purges after "
+        "RETENTION_UNCONFIRMED_DAYS, and erase the contact details, the link that brought them "
+        "(and rejected logos) of ended applications after "
         "RETENTION_PERSONAL_DATA_DAYS. Meant to run once a day."
     )
 
@@ -17,5 +18,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Retention: {report.unconfirmed_deleted} unconfirmed applications deleted, "
             f"{report.personal_data_erased} contacts erased, {report.logos_deleted} logos "
-            f"deleted, {report.sent_mail_deleted} sent emails deleted."
+            f"deleted, {report.sent_mail_deleted} sent emails deleted, "
+            f"{report.purges_deleted} done cache purges deleted."
         )
