@@ -55,6 +55,7 @@ import tempfile
 import threading
 import time
 import traceback
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -1536,6 +1537,37 @@ def cold_and_queries(stack: Stack, mode: Mode) -> ColdWarm:
 
 
 @dataclass
+class ImageSizes:
+    """The sizes of ``wall.svg`` and ``wall.png`` with every ally the images draw."""
+
+    drawn: int  # allies drawn (the images stop at their cap)
+    bytes: dict[str, int]  # path -> body size
+
+
+# What newsletters and README image proxies carry well (issue 16).
+IMAGE_MAX_BYTES = 1_000_000
+
+
+def image_sizes(stack: Stack, mode: Mode) -> ImageSizes:
+    sizes: dict[str, int] = {}
+    drawn = 0
+    for path in (
+        "/campaigns/{slug}/wall.svg",
+        "/campaigns/{slug}/wall.png",
+        "/campaigns/{slug}/wall.svg?theme=dark",
+        "/campaigns/{slug}/wall.png?theme=campaign",
+    ):
+        answer = get(stack.site.port, path.format(slug=stack.slug), timeout=60)
+        assert answer.status == 200, (path, answer.status)
+        sizes[path.format(slug="<slug>")] = len(answer.body)
+        if path.endswith("wall.svg"):
+            # One group a tile: what the image draws, up to its cap.
+            tree = ET.fromstring(answer.body)  # noqa: S314 - our own application's output
+            drawn = len(tree.findall("{http://www.w3.org/2000/svg}g"))
+    return ImageSizes(drawn=drawn, bytes=sizes)
+
+
+@dataclass
 class Report:
     when: str
     kind: str
@@ -1549,6 +1581,7 @@ class Report:
     faults: Faults | None = None
     restart: Restart | None = None
     cold: ColdWarm | None = None
+    images: ImageSizes | None = None
     failures: list[str] = field(default_factory=list)  # phases that could not finish
     checks: list[tuple[str, bool]] = field(default_factory=list)
 
@@ -1639,6 +1672,14 @@ def verdicts(report: Report, mode: Mode) -> list[tuple[str, bool]]:
             )
         )
         checks.append(("queries per request constant in N", c.queries_constant))
+    if report.images is not None:
+        for path, size in report.images.bytes.items():
+            checks.append(
+                (
+                    f"{path} with {report.images.drawn} allies < 1 MB ({size:,} bytes)",
+                    size < IMAGE_MAX_BYTES,
+                )
+            )
     return checks
 
 
@@ -1704,6 +1745,15 @@ def markdown(report: Report, mode: Mode) -> str:
                 + ", ".join(f"`{path}` {q['cold']}/{q['warm']}" for path, q in counts.items())
                 for allies, counts in c.queries.items()
             )
+            + ".",
+        ]
+    if report.images is not None:
+        im = report.images
+        lines += [
+            "",
+            f"Images that travel, with {im.drawn} allies drawn (the benchmark's invented logos; "
+            "`tests/test_wall_images.py` checks 200 distinct anti-aliased ones): "
+            + ", ".join(f"`{path}` {size:,} bytes" for path, size in im.bytes.items())
             + ".",
         ]
     if report.freshness is not None:
@@ -1811,6 +1861,7 @@ def main() -> int:
         ("faults", "4. faults behind Varnish", faults),
         ("restart", "5. Varnish restarted", varnish_restart),
         ("cold", "6. cold and warm, queries per request", cold_and_queries),
+        ("images", "7. the sizes of the images", image_sizes),
     ]
     try:
         with running_stack(mode, vcl) as stack:

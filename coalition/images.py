@@ -14,13 +14,14 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.files.storage import default_storage
 from django.utils.translation import ngettext
 from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageStat
 from PIL.PngImagePlugin import PngInfo
 
+from coalition import colours
 from coalition.logos import LOGO_BOX, fit_logo
 from coalition.models import Endorsement, Logo
 
@@ -102,6 +103,22 @@ PALETTES = {
     "light": Palette("#fbfbf8", "#ffffff", "#ffffff", "#1f2933", "#52606d", "#e4e7eb"),
     "dark": Palette("#14202b", "#1e2d3b", "#f5f6f4", "#f0f4f8", "#bcccdc", "#334e68"),
 }
+
+
+def palette(theme: str, accent: colours.RGB | None = None) -> Palette:
+    """The colours of ``theme``. "campaign" is the light one in the campaign's accent (as its
+    page and embed are): a tinted ground, the count and the tiles' borders in the accent,
+    darkened a little so that it reads on the tint as it does on the page."""
+    if theme == "campaign":
+        accent = accent or colours.accent_or_default("")
+        light = PALETTES["light"]
+        return replace(
+            light,
+            background=colours.to_hex(colours.mix(accent, colours.WHITE, 0.94)),
+            ink=colours.to_hex(colours.mix(accent, colours.BLACK, 0.2)),
+            border=colours.to_hex(colours.mix(accent, colours.WHITE, 0.65)),
+        )
+    return PALETTES.get(theme, PALETTES["light"])
 
 
 @dataclass(frozen=True)
@@ -211,9 +228,9 @@ def inline_logo(data: bytes) -> InlineLogo | None:
         logger.warning("A logo could not be decoded", exc_info=True)
         return None
     best = InlineLogo(png=data, image=original)
-    for colours in PALETTE_COLOURS:
+    for palette_size in PALETTE_COLOURS:
         quantized = original.quantize(
-            colours, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+            palette_size, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
         )
         buffer = io.BytesIO()
         quantized.save(buffer, "PNG", optimize=True)
@@ -243,6 +260,7 @@ def wall_svg(
     items: list[WallItem],
     total: int,
     theme: str = "light",
+    accent: colours.RGB | None = None,
     columns: int = 0,
     names: bool = True,
     count: bool = True,
@@ -250,7 +268,7 @@ def wall_svg(
     """An SVG document of the first ``IMAGE_MAX_ALLIES`` items; ``total`` counts them all."""
     drawn = items[:IMAGE_MAX_ALLIES]
     layout = _layout(total, len(drawn), columns=columns, names=names, count=count)
-    colors = PALETTES.get(theme, PALETTES["light"])
+    colors = palette(theme, accent)
     svg = ET.Element(
         "svg",
         {
@@ -389,6 +407,7 @@ def wall_png(
     items: list[WallItem],
     total: int,
     theme: str = "light",
+    accent: colours.RGB | None = None,
     columns: int = 0,
     names: bool = True,
     count: bool = True,
@@ -396,7 +415,7 @@ def wall_png(
     """A PNG of the first ``IMAGE_MAX_ALLIES`` items, laid out like ``wall_svg``."""
     drawn = items[:IMAGE_MAX_ALLIES]
     layout = _layout(total, len(drawn), columns=columns, names=names, count=count)
-    colors = PALETTES.get(theme, PALETTES["light"])
+    colors = palette(theme, accent)
     image = Image.new("RGB", (layout.width, layout.height), colors.background)
     draw = ImageDraw.Draw(image)
     heading_font, name_font = _font(20), _font(13)

@@ -521,3 +521,22 @@ def test_a_new_install_shows_a_branded_campaign_page(client, db, settings):
     assert "40 organizations stand together" in body
     assert "Newest to sign on" in body
     assert 'class="world-map"' in body
+
+
+def test_the_page_links_the_letter_to_print_and_its_pdf(client, branded):
+    body = body_of(client.get("/"))
+
+    assert f'href="/campaigns/{branded.slug}/letter/"' in body
+    assert f'href="/campaigns/{branded.slug}/letter.pdf"' in body
+
+
+def test_sign_on_passes_on_the_ref_of_the_link_that_brought_the_visitor(client, branded):
+    arrived = body_of(client.get("/?ref=press-release&utm_source=news%3Cs%3E&page_size=24"))
+    plain = body_of(client.get("/"))
+
+    sign_on = re.search(r'<a class="button sign-on" href="([^"]*)"', arrived).group(1)
+    assert sign_on == "/apply/?ref=press-release&amp;utm_source=news%3Cs%3E"
+    # The visitor who came without one gets the plain link, never another's cached one.
+    assert '<a class="button sign-on" href="/apply/"' in plain
+    form = body_of(client.get("/apply/?ref=press-release&utm_source=news%3Cs%3E"))
+    assert 'name="source"' in form

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image, ImageDraw, ImageFont
 
-from coalition import images, logos
+from coalition import colours, images, logos
 from coalition.models import Endorsement, Logo, Organization
 from tests.wall_helpers import HOSTILE_NAMES, bulk_allies, make_logo, sector_tree
 
@@ -56,6 +56,29 @@ def test_the_svg_takes_the_wall_filters_and_theme(client, make_endorsement, sect
 
     assert svg.find(f"{SVG}desc").text == "French"
     assert svg.find(f"{SVG}rect").get("fill") == images.PALETTES["dark"].background
+
+
+def test_the_campaign_theme_draws_both_images_in_the_campaigns_accent(
+    client, make_endorsement, sectors
+):
+    campaign = make_endorsement(status=Status.APPROVED, sector=sectors["tech"]).campaign
+    campaign.accent_color = "#b91c1c"
+    campaign.save()
+    accent = colours.parse_hex("#b91c1c")
+    tint = colours.to_hex(colours.mix(accent, colours.WHITE, 0.94))
+    ink = colours.to_hex(colours.mix(accent, colours.BLACK, 0.2))
+
+    svg = _svg(client, "?theme=campaign")
+    light = _svg(client, "?theme=light")
+
+    assert svg.find(f"{SVG}rect").get("fill") == tint
+    assert svg.find(f"{SVG}text").get("fill") == ink
+    assert light.find(f"{SVG}rect").get("fill") == images.PALETTES["light"].background
+    assert colours.contrast_ratio(colours.parse_hex(ink), colours.parse_hex(tint)) >= 4.5
+    png = client.get("/campaigns/keep-detection/wall.png?theme=campaign")
+    assert png.status_code == 200
+    with Image.open(io.BytesIO(png.content)) as image:
+        assert colours.to_hex(image.convert("RGB").getpixel((1, 1))) == tint
 
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)

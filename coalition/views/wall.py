@@ -27,7 +27,17 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 from django_countries import countries
 
-from coalition import cache_keys, caching, campaign_page, feeds, i18n, images, selectors
+from coalition import (
+    cache_keys,
+    caching,
+    campaign_page,
+    colours,
+    feeds,
+    i18n,
+    images,
+    selectors,
+    sources,
+)
 from coalition.display import WallDisplay
 from coalition.models import Campaign, Sector
 from coalition.parameters import QueryError
@@ -174,8 +184,11 @@ def sector_options(
     ]
 
 
-def sign_on_url(campaign: Campaign, slug: str | None) -> str:
-    return reverse("apply-default") if slug is None else reverse("apply", args=[campaign.slug])
+def sign_on_url(campaign: Campaign, slug: str | None, source: dict[str, str] | None = None) -> str:
+    """The form's address; ``source``: the ``ref`` and UTM parameters of the link that brought
+    the visitor here, passed on so the application records where it came from."""
+    url = reverse("apply-default") if slug is None else reverse("apply", args=[campaign.slug])
+    return f"{url}?{urlencode(source)}" if source else url
 
 
 def _pages(page: Page, query: AllyQuery, display: WallDisplay | None) -> list[dict[str, object]]:
@@ -294,10 +307,11 @@ def _bad_parameters_context(campaign: Campaign, asked: WallParameters) -> dict[s
 def campaign_detail(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     """The campaign, its statement and its wall of allies, filtered by the GET parameters."""
     asked = read_parameters(request, slug)
+    source = sources.clean(request.GET)
 
     def build() -> HttpResponse:
         campaign, resolved = resolve(request, slug)
-        extra = {"sign_on_url": sign_on_url(campaign, slug), "slug": slug}
+        extra = {"sign_on_url": sign_on_url(campaign, slug, source), "slug": slug}
         page = {"path": request.path, "campaign": campaign}
         if resolved.problems:
             context = {**_bad_parameters_context(campaign, resolved), **extra}
@@ -316,7 +330,7 @@ def campaign_detail(request: HttpRequest, slug: str | None = None) -> HttpRespon
     return caching.cached_public_response(
         request,
         namespace="wall",
-        variant=variant(request, asked.query.cache_key()),
+        variant=variant(request, asked.query.cache_key(), urlencode(source)),
         build=build,
         vary=("Accept-Language",),
     )
@@ -339,6 +353,7 @@ def _wall_image(request: HttpRequest, slug: str, *, kind: str) -> HttpResponse:
                 "items": images.wall_items(drawn),
                 "total": allies.count(),
                 "theme": looks.theme,
+                "accent": colours.accent_or_default(campaign.accent_color),
                 "columns": looks.columns,
                 "names": looks.names,
                 "count": looks.count,
