@@ -57,7 +57,6 @@ __all__ = [
     "RetentionReport",
     "Status",
     "applicant_links",
-    "queue_applicant_mail",
     "campaign_save",
     "endorsement_apply",
     "endorsement_approve",
@@ -73,6 +72,7 @@ __all__ = [
     "organization_version_approve",
     "organization_version_decline",
     "public_version_bump",
+    "queue_applicant_mail",
     "retention_apply",
     "statement_fields",
 ]
