@@ -181,9 +181,27 @@ def cached_public_response(
     if response.status_code != 200 or response.streaming:
         return response
     _tagged(response, keys)
+    if _moved_on_since(version):
+        # A change committed while this was being made: it may show the data from before, and
+        # the purge that change sent may already have reached the caches in front, which
+        # would then keep this as current. Serve it, but let no shared cache keep it.
+        response["X-Cache"] = "miss"
+        finish(response)
+        response["Cache-Control"] = "public, max-age=0, s-maxage=0"
+        return response
     _write(key, Rendering.of(response, version))
     response["X-Cache"] = "miss"
     return finish(response)
+
+
+def _moved_on_since(version: int) -> bool:
+    """Whether the public version is known to have moved on from ``version`` (unknown, as
+    while the cache is down, counts as not: then every request would look late)."""
+    try:
+        now = cache.get(selectors.PUBLIC_VERSION_KEY)
+    except Exception:  # noqa: BLE001 - the cache is down: see _read
+        return False
+    return now is not None and now != version
 
 
 def _tagged(response: HttpResponse, keys: Iterable[str]) -> HttpResponse:

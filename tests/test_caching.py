@@ -84,6 +84,26 @@ def test_a_change_makes_the_next_request_render_afresh(db):
     assert build.calls == 2
 
 
+def test_a_rendering_overtaken_by_a_change_is_served_but_kept_by_no_shared_cache(db):
+    build = Builder()
+
+    def overtaken() -> HttpResponse:
+        # The change commits (and purges the caches in front) while the page is being made.
+        response = build()
+        services.public_version_bump()
+        return response
+
+    late = _get(overtaken)
+    again = _get(build)
+
+    assert late.status_code == 200
+    assert late["Cache-Control"] == "public, max-age=0, s-maxage=0"
+    assert again["X-Cache"] == "miss"  # not stored either: made afresh under the new version
+    assert "s-maxage=300" in again["Cache-Control"]
+    assert build.calls == 2
+    assert _get(build)["X-Cache"] == "hit"
+
+
 def test_an_old_if_modified_since_gets_the_page(db):
     response = _get(Builder(), HTTP_IF_MODIFIED_SINCE=http_date(0))
 
