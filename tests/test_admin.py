@@ -242,8 +242,15 @@ def test_superuser_sees_the_same_buttons(client, superuser, make_endorsement):
     assert b">Reject</button>" in response.content
 
 
+def proven(*endorsements: Endorsement) -> None:
+    """Proven by the contact's address at the domain: the admin may approve these (the
+    workspace alone approves one that needs a tick, see below)."""
+    Endorsement.objects.filter(pk__in=[e.pk for e in endorsements]).update(domain_verified=True)
+
+
 def test_change_page_shows_the_audit_trail(reviewer_client, reviewer, make_endorsement):
     pending = make_endorsement(status=Status.PENDING)
+    proven(pending)
     reviewer_client.post(decision_url(pending, "approve"), {"note": "Checked their register"})
 
     response = reviewer_client.get(change_url(pending))
@@ -256,6 +263,7 @@ def test_approve_button_approves_and_records_who_did_it(
     reviewer_client, reviewer, make_endorsement, mailoutbox, django_capture_on_commit_callbacks
 ):
     pending = make_endorsement(status=Status.PENDING)
+    proven(pending)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = reviewer_client.post(decision_url(pending, "approve"), {"note": "Looks fine"})
@@ -435,6 +443,28 @@ def test_a_disallowed_decision_posted_directly_is_an_error_message(
     assert not OutboundEmail.objects.exists()
 
 
+def test_an_application_that_needs_a_tick_is_approved_in_the_workspace_only(
+    reviewer_client, make_endorsement
+):
+    unproven = make_endorsement(status=Status.PENDING, name="Unproven Org")
+    lookalike = make_endorsement(status=Status.PENDING, name="Lookalike Org")
+    proven(lookalike)
+    make_endorsement(
+        status=Status.APPROVED, name="Other Org", website=lookalike.organization.website
+    )
+
+    response = reviewer_client.post(decision_url(unproven, "approve"), {}, follow=True)
+    bulk = run_action(reviewer_client, "approve_selected", [lookalike])
+
+    refused = [m for m in messages_of(response) + messages_of(bulk) if "review workspace" in m]
+    assert any(f"/review/{unproven.public_id}/" in m for m in refused)
+    assert any(f"/review/{lookalike.public_id}/" in m for m in refused)
+    for endorsement in (unproven, lookalike):
+        endorsement.refresh_from_db()
+        assert endorsement.status == Status.PENDING
+    assert not EndorsementEvent.objects.filter(to_status="approved").exists()
+
+
 @pytest.mark.parametrize("decision", ["approve", "reject", "remove"])
 @pytest.mark.parametrize("status", [Status.PENDING, Status.APPROVED, Status.REJECTED], ids=str)
 def test_get_on_a_decision_url_changes_nothing(
@@ -498,8 +528,17 @@ def run_action(client, action: str, endorsements, **extra):
 def test_bulk_approve_approves_each_selected_endorsement(
     reviewer_client, reviewer, make_endorsement
 ):
-    selected = [make_endorsement(status=Status.PENDING) for _ in range(3)]
-    untouched = make_endorsement(status=Status.PENDING)
+    # Names and domains of their own: a lookalike or a shared domain takes the workspace.
+    selected = [
+        make_endorsement(
+            status=Status.PENDING, name=name, website=f"https://{name.lower()}.example"
+        )
+        for name in ("Alder", "Birchwood", "Cypress")
+    ]
+    untouched = make_endorsement(
+        status=Status.PENDING, name="Dogwood", website="https://dogwood.example"
+    )
+    proven(*selected, untouched)
 
     response = run_action(reviewer_client, "approve_selected", selected)
 
@@ -514,9 +553,16 @@ def test_bulk_approve_approves_each_selected_endorsement(
 
 
 def test_bulk_approve_reports_which_were_refused_and_why(reviewer_client, make_endorsement):
-    pending = make_endorsement(status=Status.PENDING, name="Fine Org")
-    rejected = make_endorsement(status=Status.REJECTED, name="Rejected Org")
-    approved = make_endorsement(status=Status.APPROVED, name="Approved Org")
+    pending = make_endorsement(
+        status=Status.PENDING, name="Fine Org", website="https://fine.example"
+    )
+    rejected = make_endorsement(
+        status=Status.REJECTED, name="Rejected Org", website="https://rejected.example"
+    )
+    approved = make_endorsement(
+        status=Status.APPROVED, name="Approved Org", website="https://approved.example"
+    )
+    proven(pending, rejected, approved)
 
     response = run_action(reviewer_client, "approve_selected", [pending, rejected, approved])
 

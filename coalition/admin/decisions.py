@@ -29,7 +29,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from coalition import services
+from coalition import domain_proof, evidence, services
 from coalition.models import Endorsement, OrganizationVersion, RejectionReason
 
 Status = Endorsement.Status
@@ -60,6 +60,15 @@ class RejectForm(DecisionNoteForm):
     field_order = ["reason", "note"]
 
 
+def needs_the_workspace(endorsement: Endorsement) -> bool:
+    """Whether approving ``endorsement`` takes the workspace's ticks: the evidence flags a
+    lookalike or a shared domain or registry ID, or no proof holds for its domain. The admin
+    asks for no such tick, so those are approved in the workspace only."""
+    return evidence.evidence_current(
+        endorsement=endorsement
+    ).needs_acknowledgement or domain_proof.needs_other_verification(endorsement)
+
+
 @dataclass(frozen=True)
 class Decision:
     name: str
@@ -74,6 +83,22 @@ class Decision:
     explanation: str = ""
 
     def run(self, *, endorsement: Endorsement, by: Any, data: dict[str, Any]) -> Endorsement:
+        if (
+            self.name == "approve"
+            and endorsement.can_become(Status.APPROVED)
+            and needs_the_workspace(endorsement)
+        ):
+            raise services.EndorsementTransitionError(
+                _(
+                    "“%(name)s” needs a reviewer to tick what they checked (a lookalike, a "
+                    "shared domain or registry ID, or a domain not proven): approve it in the "
+                    "review workspace, %(url)s"
+                )
+                % {
+                    "name": endorsement.organization.name,
+                    "url": reverse("review:decision", args=[endorsement.public_id]),
+                }
+            )
         service: Callable[..., Endorsement] = {
             "approve": services.endorsement_approve,
             "reject": services.endorsement_reject,

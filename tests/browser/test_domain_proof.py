@@ -4,14 +4,27 @@ page's script notices and shows "verified by DNS"; once approved, the wall shows
 
 from __future__ import annotations
 
+import io
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
+from django.core.management import call_command
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from coalition import domain_proof, services, tasks
 from coalition.models import DomainCheck, Endorsement
-from tests.browser.journeys import Applicant, button, fill_application, link, mail_to, submit
+from tests.browser.journeys import (
+    Applicant,
+    button,
+    fill_application,
+    link,
+    mail_to,
+    mails_to,
+    submit,
+)
 from tests.proof_servers import Zone, dns_server
 
 DOMAIN = "rowan-helpline.org"
@@ -78,3 +91,33 @@ def test_an_applicant_proves_the_domain_by_dns_and_the_wall_shows_the_mark(
     tile = page.locator(".ally", has=page.get_by_role("img", name=applicant.name, exact=True))
     expect(tile.locator(".verified")).to_have_count(1)
     shot(page, "3-wall")
+
+    # The record goes: the daily re-check hides the mark at once and tells the contact.
+    del zone.txt[DOMAIN]
+    call_command("recheck_domains", stdout=io.StringIO())
+    assert tasks.run(domain_proof.QUEUE).done == 1
+    gone = mail_to(applicant.email, f"We can no longer find the proof for {DOMAIN}")
+    assert "/manage/" in gone.body
+    page.goto(f"{site}/")
+    expect(tile.locator(".verified")).to_have_count(0)
+
+    # A week later it is still gone: the reviewer finds it in the queue's Proof missing tab.
+    settings.REQUIRE_STAFF_2FA = False
+    with time_machine.travel(timezone.now() + timedelta(days=7, minutes=5), tick=True):
+        call_command("recheck_domains", stdout=io.StringIO())
+        tasks.run(domain_proof.QUEUE)
+        page.goto(f"{site}/review/")
+        page.get_by_label("Username").fill(reviewer_user.username)
+        page.get_by_label("Password").fill("correct horse battery")
+        submit(page, page.get_by_role("button", name="Log in"))
+        page.get_by_role("link", name=re.compile(r"^Proof missing")).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Review queue")
+        row = page.locator(".queue-row", has_text=applicant.name)
+        expect(row).to_contain_text("Proof missing")
+        shot(page, "4-review-proof-missing")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    proof = Endorsement.objects.get(pk=endorsement.pk).domain_proof
+    assert proof.flagged_at is not None
+    assert len(mails_to(applicant.email)) == len(
+        [m for m in mails_to(applicant.email) if m.subject != gone.subject]
+    ) + 1  # told once, not again a week later
