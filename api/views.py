@@ -165,9 +165,9 @@ class AllyViewSet(PublicReadMixin, viewsets.ReadOnlyModelViewSet):
 
         def build() -> Response:
             selection = filters.select(query)
-            page = self.paginator.paginate(
-                selectors.ally_list(selection.query), query=selection.query, request=request
-            )
+            # The serializer names each sector from ``selection.sectors``.
+            allies = selectors.ally_list(selection.query, with_sectors=False)
+            page = self.paginator.paginate(allies, query=selection.query, request=request)
             context = {**self.get_serializer_context(), "sectors": selection.sectors}
             serializer = AllySerializer(page, many=True, context=context)
             return self.paginator.get_paginated_response(serializer.data)

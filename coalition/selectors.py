@@ -116,14 +116,22 @@ def _in_every_language(field: str) -> list[str]:
     return [field, *(f"{field}_{code}" for code, _name in settings.LANGUAGES)]
 
 
-def ally_list(query: AllyQuery) -> QuerySet[Endorsement]:
+def ally_list(query: AllyQuery, *, with_sectors: bool = True) -> QuerySet[Endorsement]:
     """The approved endorsements ``query`` selects, in its order, with only what the public may
-    see of them (every page of them: the caller pages)."""
+    see of them (every page of them: the caller pages). ``with_sectors=False`` reads only each
+    organization's ``sector_id``, for a caller that has every sector already (``sectors_all``)."""
+    related = ["organization", "organization__logo", "domain_proof"]
+    sector = ["organization__sector"]
+    if with_sectors:
+        related.append("organization__sector")
+        sector = [
+            "organization__sector__slug",
+            *_in_every_language("organization__sector__name"),
+            "organization__sector__parent_id",
+        ]
     return (
         _filtered(query)
-        .select_related(
-            "organization", "organization__sector", "organization__logo", "domain_proof"
-        )
+        .select_related(*related)
         .only(
             "public_id",
             "approved_at",
@@ -139,9 +147,7 @@ def ally_list(query: AllyQuery) -> QuerySet[Endorsement]:
             "organization__website",
             "organization__country",
             *_in_every_language("organization__statement"),
-            "organization__sector__slug",
-            *_in_every_language("organization__sector__name"),
-            "organization__sector__parent_id",
+            *sector,
             "organization__logo__width",
             "organization__logo__height",
             "organization__logo__png",
