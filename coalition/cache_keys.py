@@ -43,7 +43,12 @@ def campaign_key(campaign: Campaign) -> str:
 
 
 def ally_key(endorsement: Endorsement) -> str:
-    return f"ally-{endorsement.public_id}"
+    return public_id_key(endorsement.public_id)
+
+
+def public_id_key(public_id: str) -> str:
+    """``ally_key`` from the public id alone, for allies read without their model."""
+    return f"ally-{public_id}"
 
 
 def logo_key(digest: str) -> str:
@@ -51,14 +56,20 @@ def logo_key(digest: str) -> str:
     return f"logo-{digest}"
 
 
-def keys_for_page(campaign: Campaign | None, allies: Iterable[Endorsement] = ()) -> list[str]:
+def keys_for_page(
+    campaign: Campaign | None,
+    allies: Iterable[Endorsement] = (),
+    *,
+    public_ids: Iterable[str] = (),
+) -> list[str]:
     """The keys of a public response: ``site``, then the campaign it is about (None for one
     about no single campaign, such as ``embed.js`` or the list of campaigns) and each ally on it
-    (the page of them shown, not the whole campaign)."""
+    (the page of them shown, not the whole campaign), as endorsements or by their public ids."""
     keys = [SITE_KEY]
     if campaign is not None:
         keys.append(campaign_key(campaign))
     keys.extend(ally_key(endorsement) for endorsement in allies)
+    keys.extend(public_id_key(public_id) for public_id in public_ids)
     return list(dict.fromkeys(keys))
 
 

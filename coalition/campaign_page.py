@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from coalition import colours, images, links, selectors, worldmap
+from coalition import colours, links, selectors, worldmap
+from coalition.display import tile_rows, wall_tiles
 from coalition.models import Campaign
 from coalition.queries import AllyQuery
 
@@ -46,7 +47,8 @@ def page_context(
 ) -> dict[str, Any]:
     """The campaign page's own context, beside the wall's (``wall_context``)."""
     by_country = counts_by_country(wall)
-    newest = selectors.ally_list(replace(query.unfiltered(), order="newest"))[:NEWEST_ALLIES]
+    newest_first = replace(query.unfiltered(), order="newest")
+    newest = tile_rows(selectors.ally_list(newest_first))[:NEWEST_ALLIES]
     accent = colours.accent_or_default(campaign.accent_color)
     ally_map = worldmap.world_map(
         counts=by_country,
@@ -65,7 +67,7 @@ def page_context(
         if campaign.accent_hex
         else "",
         "country_count": len(by_country),
-        "newest_items": images.wall_items(newest),
+        "newest_items": wall_tiles(newest),
         # Built with ElementTree, which escaped every name and attribute.
         "map_markup": mark_safe(ally_map.markup),  # noqa: S308
         "map_rows": ally_map.rows,

@@ -10,10 +10,18 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.db import models
 from django.test import RequestFactory
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from coalition import logos, services
-from coalition.models import Endorsement, Organization, OrganizationVersion
+from coalition.models import (
+    CachePurge,
+    DomainCheck,
+    DomainProof,
+    Endorsement,
+    Organization,
+    OrganizationVersion,
+)
 from tests.conftest import image_bytes
 
 Status = Endorsement.Status
@@ -45,6 +53,16 @@ def one_of_each(make_endorsement, reason, superuser, django_capture_on_commit_ca
     AccessLog.objects.create(**access)
     AccessFailureLog.objects.create(**access)
     TOTPDevice.objects.create(user=superuser, name="phone")
+    now = timezone.now()
+    DomainProof.objects.create(
+        endorsement=endorsement,
+        method="dns",
+        domain=endorsement.organization.domain,
+        first_proven_at=now,
+        proven_at=now,
+    )
+    DomainCheck.objects.create(endorsement=endorsement, domain="example.org", reason="recheck")
+    CachePurge.objects.create(target="http://127.0.0.1:6081", keys=["site"])
     for model in admin.site._registry:
         assert model.objects.exists(), f"add a {model.__name__} to this fixture"
 
