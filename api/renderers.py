@@ -30,6 +30,7 @@ COLUMNS = (
     "logo_height",
     "statement",
     "verified",
+    "verification",
     "approved_at",
 )
 
@@ -63,6 +64,8 @@ def ally_row(ally: dict[str, Any]) -> list[Any]:
         "logo_height": logo.get("height"),
         "statement": ally.get("statement"),
         "verified": ally.get("verified"),
+        # How the domain was proven ("email", "dns", "well-known"); empty when it is not.
+        "verification": ally.get("verification") or "",
         "approved_at": ally.get("approved_at"),
     }
     return [safe_cell(row[column]) for column in COLUMNS]

@@ -48,6 +48,7 @@ CSV_COLUMNS = [
     "logo_height",
     "statement",
     "verified",
+    "verification",
     "approved_at",
 ]
 
@@ -240,6 +241,16 @@ def test_the_csv_has_the_public_columns_and_one_row_an_ally(api, make_ally):
     assert row["name"] == "Spreadsheet Org"
     assert row["country_code"] == "FR"
     assert row["verified"] == "false"
+    assert row["verification"] == ""
+
+
+def test_the_csv_says_how_each_domain_was_proven(api, make_ally):
+    ally = make_ally(name="Proven Org")
+    Endorsement.objects.filter(pk=ally.pk).update(domain_verified=True)
+
+    row = dict(zip(CSV_COLUMNS, csv_rows(api.get("/api/v1/allies/?format=csv"))[1], strict=True))
+
+    assert (row["verified"], row["verification"]) == ("true", "email")
 
 
 def test_the_csv_defuses_cells_a_spreadsheet_would_run_as_formulas(api, make_ally):
