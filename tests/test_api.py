@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from coalition import services
 from coalition.models import Endorsement, Logo, Organization, Sector
+from tests.wall_helpers import make_logo
 
 Status = Endorsement.Status
 
@@ -987,3 +988,19 @@ def test_with_the_database_down_the_last_good_answer_is_served_or_a_json_503(api
     assert unavailable.status_code == 503
     assert unavailable.json()["detail"]
     assert unavailable["Retry-After"]
+
+
+def test_an_ally_shows_its_declared_fields_in_their_order_list_and_detail_alike(api, make_ally):
+    from api.serializers import AllySerializer, LogoSerializer
+
+    ally = make_ally(name="Ordered Org")
+    Organization.objects.filter(pk=ally.organization_id).update(logo=make_logo())
+
+    listed = api.get("/api/v1/allies/").json()["results"][0]
+    detail = api.get(f"/api/v1/allies/{ally.public_id}/").json()
+
+    # The serializers write each ally out by hand (for speed): they must keep to Meta.fields.
+    for shown in (listed, detail):
+        assert list(shown) == AllySerializer.Meta.fields
+        assert list(shown["logo"]) == LogoSerializer.Meta.fields
+    assert listed == detail
