@@ -15,6 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import cached_property, lru_cache
 
 from django.core.files.storage import default_storage
 from django.utils.translation import ngettext
@@ -201,7 +202,11 @@ class InlineLogo:
     that keeps it faithful, and the same pixels decoded, for the PNG wall to paste."""
 
     png: bytes
-    image: Image.Image  # RGBA
+
+    @cached_property
+    def image(self) -> Image.Image:  # RGBA; only the PNG wall needs it decoded
+        with Image.open(io.BytesIO(self.png)) as picture:
+            return picture.convert("RGBA")
 
 
 def faithful(original: Image.Image, candidate: Image.Image) -> bool:
@@ -227,7 +232,7 @@ def inline_logo(data: bytes) -> InlineLogo | None:
     except (OSError, ValueError):
         logger.warning("A logo could not be decoded", exc_info=True)
         return None
-    best = InlineLogo(png=data, image=original)
+    best = InlineLogo(png=data)
     for palette_size in PALETTE_COLOURS:
         quantized = original.quantize(
             palette_size, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
@@ -238,19 +243,31 @@ def inline_logo(data: bytes) -> InlineLogo | None:
         if len(buffer.getvalue()) >= len(best.png) or not faithful(original, candidate):
             # Fewer colours are never more faithful: the larger palette was the last chance.
             break
-        best = InlineLogo(png=buffer.getvalue(), image=candidate)
+        best = InlineLogo(png=buffer.getvalue())
     return best
+
+
+@lru_cache(maxsize=4096)
+def _inline_png(name: str) -> bytes | None:
+    """``inline_logo`` of the stored file ``name``, its PNG bytes (about 1.5 KB), kept per
+    process: quantizing is most of what drawing a wall costs, every image of every variant
+    draws the same logos again after each change, and a logo file is named after its content
+    (``logos.storage_name``), so what it gives never changes. A file that cannot be read raises
+    (and is tried again next time); one that cannot be decoded is None for good."""
+    with default_storage.open(name, "rb") as file:
+        found = inline_logo(file.read())
+    return None if found is None else found.png
 
 
 def _read_logo(logo: Logo, cache: dict[str, InlineLogo | None]) -> InlineLogo | None:
     name = logo.png.name
     if name not in cache:
         try:
-            with default_storage.open(name, "rb") as file:
-                cache[name] = inline_logo(file.read())
+            png = _inline_png(name)
         except OSError:  # a missing file costs the logo, never the image
             logger.warning("Logo file %s could not be read", name, exc_info=True)
-            cache[name] = None
+            png = None
+        cache[name] = None if png is None else InlineLogo(png=png)
     return cache[name]
 
 

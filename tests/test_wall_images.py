@@ -4,13 +4,14 @@ import base64
 import hashlib
 import io
 import xml.etree.ElementTree as ET
+from unittest import mock
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image, ImageDraw, ImageFont
 
-from coalition import colours, images, logos
+from coalition import colours, images, logos, services
 from coalition.models import Endorsement, Logo, Organization
 from tests.wall_helpers import HOSTILE_NAMES, bulk_allies, make_logo, sector_tree
 
@@ -329,3 +330,22 @@ def test_a_wall_of_photographs_still_gives_a_png_under_a_megabyte(client, campai
     assert png.status_code == 200
     assert len(png.content) < images.IMAGE_MAX_BYTES
     assert Image.open(io.BytesIO(png.content)).mode == "P"
+
+
+def test_each_logo_is_quantized_once_whatever_the_renderings(client, make_endorsement, sectors):
+    for index in range(3):
+        ally = make_endorsement(status=Status.APPROVED, sector=sectors["tech"])
+        ally.organization.logo = make_logo(color=(40 * index, 90, 160))
+        ally.organization.save()
+    images._inline_png.cache_clear()
+
+    with mock.patch.object(images, "inline_logo", wraps=images.inline_logo) as quantize:
+        first = client.get("/campaigns/keep-detection/wall.svg")
+        services.public_version_bump()  # a change: every image is drawn again
+        again = client.get("/campaigns/keep-detection/wall.svg?theme=dark")
+        png = client.get("/campaigns/keep-detection/wall.png")
+
+    assert quantize.call_count == 3
+    assert first.status_code == again.status_code == png.status_code == 200
+    hrefs = {i.get("href") for i in ET.fromstring(first.content).iter(f"{SVG}image")}  # noqa: S314
+    assert hrefs == {i.get("href") for i in ET.fromstring(again.content).iter(f"{SVG}image")}  # noqa: S314
