@@ -17,12 +17,11 @@ from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db.models import BooleanField, ExpressionWrapper, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from coalition.embeds import DEFAULT_IFRAME_HEIGHT
-from coalition.logos import LOGO_BOX, fit_logo
+from coalition.logos import LOGO_BOX, file_url, fit_logo
 from coalition.models import Endorsement, verified_condition
 from coalition.parameters import Parameter, Reader, flag, shown, whole_number
 
@@ -182,7 +181,7 @@ def wall_tiles(rows: Iterable[tuple[Any, ...]]) -> list[Tile]:
     """The tiles of ``rows`` (from ``tile_rows``), each logo shown at the size its 1x file was
     made at (``logos.fit_logo``) and its files addressed through the storage, as the pipeline
     stored them."""
-    url = default_storage.url
+    url = file_url
     sizes: dict[tuple[int, int], tuple[int, int]] = {}  # many logos share a size
     tiles: list[Tile] = []
     for public_id, verified, name, website, width, height, png, png_2x, webp, webp_2x in rows:

@@ -15,11 +15,13 @@ import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import IO
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import Storage, default_storage
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageChops, ImageCms, ImageMath, ImageOps, UnidentifiedImageError
@@ -385,6 +387,22 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
 
 def storage_name(digest: str, density: str, extension: str) -> str:
     return f"{STORAGE_DIR}/{digest[:2]}/{digest}-{density}.{extension}"
+
+
+def file_url(name: str) -> str:
+    """The storage's URL of the logo file ``name``, worked out once per process.
+
+    A page of the wall or the API names hundreds of files, and a storage's ``url()`` costs
+    some 10 µs each (``urljoin``); a logo file is named after its content and never changes,
+    so neither does its address while the storage and ``MEDIA_URL`` stay (the stored renderings
+    already count on that for a week, so storages must give stable, unsigned URLs).
+    """
+    return _file_url(default_storage, settings.MEDIA_URL, name)
+
+
+@lru_cache(maxsize=16384)
+def _file_url(storage: Storage, media_url: str, name: str) -> str:
+    return storage.url(name)
 
 
 def _store(name: str, content: bytes) -> str:
