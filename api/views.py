@@ -10,6 +10,7 @@ public version, and so every ETag, after commit.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -36,6 +37,7 @@ from api.serializers import (
     ErrorSerializer,
     FacetsSerializer,
     UnavailableSerializer,
+    ally_rows,
     facets_data,
 )
 from coalition import queries, selectors
@@ -145,11 +147,13 @@ class AllyViewSet(PublicReadMixin, viewsets.ReadOnlyModelViewSet):
             return [JSONRenderer(), AllyCSVRenderer()]
         return [JSONRenderer()]
 
-    def get_object(self) -> Endorsement:
+    def get_object(self) -> dict[str, Any]:
+        """The ally the URL names, as a row of ``ally_rows`` (what ``AllySerializer`` shows)."""
         try:
-            return selectors.ally_get(public_id=self.kwargs[self.lookup_url_kwarg])
+            ally = selectors.ally_get(public_id=self.kwargs[self.lookup_url_kwarg])
         except Endorsement.DoesNotExist:
             raise ParameterNotFound("id", _("No approved ally has this id.")) from None
+        return ally_rows(Endorsement.objects.filter(pk=ally.pk)).get()
 
     @extend_schema(
         summary="List allies",
@@ -165,8 +169,8 @@ class AllyViewSet(PublicReadMixin, viewsets.ReadOnlyModelViewSet):
 
         def build() -> Response:
             selection = filters.select(query)
-            # The serializer names each sector from ``selection.sectors``.
-            allies = selectors.ally_list(selection.query, with_sectors=False)
+            # Plain rows, each sector named from ``selection.sectors``.
+            allies = ally_rows(selectors.ally_list(selection.query, with_sectors=False))
             page = self.paginator.paginate(allies, query=selection.query, request=request)
             context = {**self.get_serializer_context(), "sectors": selection.sectors}
             serializer = AllySerializer(page, many=True, context=context)
@@ -183,11 +187,14 @@ class AllyViewSet(PublicReadMixin, viewsets.ReadOnlyModelViewSet):
         responses={200: AllySerializer, **ERRORS},
     )
     def retrieve(self, request: Request, *args, **kwargs):
-        return self.cached(
-            request,
-            variant="",
-            build=lambda: super(AllyViewSet, self).retrieve(request, *args, **kwargs),
-        )
+        def build() -> Response:
+            ally = self.get_object()
+            # The serializer names the sector from every sector by id, as for the list.
+            sectors = {sector.pk: sector for sector in selectors.sectors_all()}
+            context = {**self.get_serializer_context(), "sectors": sectors}
+            return Response(AllySerializer(ally, context=context).data)
+
+        return self.cached(request, variant="", build=build)
 
 
 @extend_schema(tags=["campaigns"])

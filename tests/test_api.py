@@ -1004,3 +1004,92 @@ def test_an_ally_shows_its_declared_fields_in_their_order_list_and_detail_alike(
         assert list(shown) == AllySerializer.Meta.fields
         assert list(shown["logo"]) == LogoSerializer.Meta.fields
     assert listed == detail
+
+
+def test_the_statement_falls_back_across_languages_as_the_organization_shows_it(api, make_ally):
+    from django.utils import translation
+
+    texts = {
+        "Only English": {"statement_en": "English.", "statement_fr": None, "statement_de": ""},
+        "French and German": {
+            "statement_en": "",
+            "statement_fr": "Français.",
+            "statement_de": "Deutsch.",
+        },
+        "Only German": {"statement_en": "", "statement_fr": "", "statement_de": "Nur Deutsch."},
+        "All three": {"statement_en": "All.", "statement_fr": "Tous.", "statement_de": "Alle."},
+        "None at all": {"statement_en": "", "statement_fr": None, "statement_de": None},
+    }
+    for name, columns in texts.items():
+        ally = make_ally(name=name)
+        Organization.objects.filter(pk=ally.organization_id).update(**columns)
+    organizations = {o.name: o for o in Organization.objects.filter(name__in=texts)}
+
+    for language, headers, query in [
+        ("en", {}, ""),
+        ("fr", {}, "lang=fr"),
+        ("de", {}, "lang=de"),
+        ("fr", {"HTTP_ACCEPT_LANGUAGE": "fr-CH,fr;q=0.9"}, ""),
+        ("de", {"HTTP_ACCEPT_LANGUAGE": "de"}, ""),
+    ]:
+        with translation.override(language):
+            expected = {name: o.statement for name, o in organizations.items()}
+        listed = api.get(f"/api/v1/allies/?{query}", **headers).json()["results"]
+        rows = csv_rows(api.get(f"/api/v1/allies/?format=csv&{query}", **headers))
+        statement = rows[0].index("statement")
+
+        assert {ally["name"]: ally["statement"] for ally in listed} == expected
+        assert {row[1]: row[statement] for row in rows[1:]} == expected
+        for ally in listed:
+            detail = api.get(f"/api/v1/allies/{ally['id']}/?{query}", **headers).json()
+            assert detail["statement"] == expected[ally["name"]]
+    assert expected["French and German"] == "Deutsch."  # de falls back to en, then fr, ...
+
+
+def test_the_list_shows_each_allys_verification_as_the_endorsement_has_it(api, make_ally):
+    from coalition.models import DomainProof
+
+    now = timezone.now()
+    proofs = {
+        "By DNS": ({"method": "dns"}, False),
+        "By file": ({"method": "well-known"}, False),
+        "Lost proof, email": ({"method": "dns", "missing_since": now}, True),
+        "Lost proof": ({"method": "well-known", "missing_since": now}, False),
+        "Moved": ({"method": "dns", "domain": "old.example.org"}, False),
+        "By email": (None, True),
+        "Unproven": (None, False),
+    }
+    for name, (proof, verified) in proofs.items():
+        ally = make_ally(name=name, verified=verified)
+        if proof is not None:
+            DomainProof.objects.create(
+                endorsement=ally,
+                **{"domain": ally.organization.domain, **proof},
+                first_proven_at=now,
+                proven_at=now,
+            )
+    expected = {
+        e.organization.name: e.verification
+        for e in Endorsement.objects.select_related("organization", "domain_proof")
+    }
+    assert sorted(expected.values(), key=str) == sorted(
+        ["dns", "well-known", "email", None, None, "email", None], key=str
+    )
+
+    listed = api.get("/api/v1/allies/").json()["results"]
+    rows = csv_rows(api.get("/api/v1/allies/?format=csv"))
+    verified, verification = rows[0].index("verified"), rows[0].index("verification")
+
+    assert {a["name"]: a["verification"] for a in listed} == expected
+    assert {a["name"]: a["verified"] for a in listed} == {
+        name: method is not None for name, method in expected.items()
+    }
+    assert {row[1]: (row[verified], row[verification]) for row in rows[1:]} == {
+        name: ("true" if method else "false", method or "") for name, method in expected.items()
+    }
+    for ally in listed:
+        assert api.get(f"/api/v1/allies/{ally['id']}/").json() == ally
+    verified_only = api.get("/api/v1/allies/?verified=true").json()["results"]
+    assert sorted(a["name"] for a in verified_only) == sorted(
+        name for name, method in expected.items() if method
+    )

@@ -664,3 +664,47 @@ def test_an_ally_whose_proof_is_gone_a_week_waits_in_the_queues_proof_missing_ta
     page = reviewer_client.get("/review/proof/").content.decode()
     assert lost.organization.name not in page
     assert "Every domain proof still holds." in page
+
+
+@pytest.mark.parametrize("status", [Status.APPROVED, Status.UNCONFIRMED])
+@pytest.mark.parametrize("domain_verified", [False, True])
+@pytest.mark.parametrize(
+    "proof",
+    [
+        None,
+        {"method": "dns"},
+        {"method": "well-known"},
+        {"method": "dns", "missing": True},
+        {"method": "well-known", "domain": "other-domain.example.org"},
+        {"method": "email"},  # not a checked method: never a proof of its own
+    ],
+)
+def test_the_verification_expression_agrees_with_verification_of(
+    make_endorsement, status, domain_verified, proof
+):
+    from coalition.models.proof import verification_expression, verification_of
+
+    endorsement = make_endorsement(status=status, website=f"https://{DOMAIN}")
+    Endorsement.objects.filter(pk=endorsement.pk).update(domain_verified=domain_verified)
+    if proof is not None:
+        now = timezone.now()
+        DomainProof.objects.create(
+            endorsement=endorsement,
+            method=proof["method"],
+            domain=proof.get("domain", DOMAIN),
+            first_proven_at=now,
+            proven_at=now,
+            missing_since=now if proof.get("missing") else None,
+        )
+    endorsement = Endorsement.objects.select_related("organization", "domain_proof").get(
+        pk=endorsement.pk
+    )
+
+    in_sql = (
+        Endorsement.objects.filter(pk=endorsement.pk)
+        .annotate(verification_in_sql=verification_expression())
+        .values_list("verification_in_sql", flat=True)
+        .get()
+    )
+
+    assert in_sql == verification_of(endorsement)

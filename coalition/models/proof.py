@@ -4,7 +4,8 @@ and every check made (``coalition.domain_proof`` does the checks).
 Three proofs, any one suffices: the confirmed contact address is at the website's registrable
 domain ("email", ``Endorsement.domain_verified``), a TXT record holds the organization's token
 ("dns"), or a file on its website does ("well-known"). ``verification_of`` and
-``verified_condition`` are the one rule behind the verified mark, in Python and in SQL.
+its SQL twins ``verified_condition`` and ``verification_expression`` are the one rule behind the
+verified mark.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import secrets
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from coalition.models.domain import Endorsement, Organization
@@ -159,10 +160,30 @@ def verification_of(endorsement: Endorsement) -> str | None:
     return None
 
 
-def verified_condition() -> Q:
-    """``verification_of(endorsement) is not None``, as a filter on endorsements."""
+def _proof_holds() -> Q:
+    # DomainProof.holds_for, in SQL.
     return Q(
         domain_proof__method__in=CHECKED_METHODS,
         domain_proof__missing_since__isnull=True,
         domain_proof__domain=F("organization__domain"),
-    ) | (Q(domain_verified=True) & ~Q(status=Endorsement.Status.UNCONFIRMED))
+    )
+
+
+def _email_proves() -> Q:
+    return Q(domain_verified=True) & ~Q(status=Endorsement.Status.UNCONFIRMED)
+
+
+def verified_condition() -> Q:
+    """``verification_of(endorsement) is not None``, as a filter on endorsements."""
+    return _proof_holds() | _email_proves()
+
+
+def verification_expression() -> Case:
+    """``verification_of(endorsement)``, as an expression on endorsements: the method of the
+    proof that holds, else "email", else NULL."""
+    return Case(
+        When(_proof_holds(), then=F("domain_proof__method")),
+        When(_email_proves(), then=Value(Method.EMAIL.value)),
+        default=Value(None),
+        output_field=models.CharField(),
+    )
