@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -25,12 +26,15 @@ from coalition.selectors import Facets
 VERIFICATIONS = [method.value for method in Method]
 
 
-def absolute_url(url: str) -> str:
-    """``url`` as an absolute URL: storage URLs are often paths, which embeds cannot use."""
+def absolute_url(url: str, site: str | None = None) -> str:
+    """``url`` as an absolute URL: storage URLs are often paths, which embeds cannot use.
+    ``site``: the site's address (``links.site_url()``), when the caller has it already."""
     if url.startswith(("http://", "https://")):
         return url
     if url.startswith("//"):
         return f"https:{url}"
+    if site is not None and url.startswith("/"):
+        return f"{site}{url}"
     return links.absolute(url)
 
 
@@ -96,15 +100,22 @@ class SectorSerializer(serializers.Serializer):
 
 
 def logo_data(
-    *, png: str, webp: str, png_2x: str, webp_2x: str, width: int, height: int
+    *,
+    png: str,
+    webp: str,
+    png_2x: str,
+    webp_2x: str,
+    width: int,
+    height: int,
+    site: str | None = None,
 ) -> dict[str, Any]:
     """A logo as the API shows it (``LogoSerializer``), from its files' storage URLs."""
     # The fields of LogoSerializer's Meta.fields, written out: see AllySerializer.
     return {
-        "png": absolute_url(png),
-        "webp": absolute_url(webp),
-        "png_2x": absolute_url(png_2x),
-        "webp_2x": absolute_url(webp_2x),
+        "png": absolute_url(png, site),
+        "webp": absolute_url(webp, site),
+        "png_2x": absolute_url(png_2x, site),
+        "webp_2x": absolute_url(webp_2x, site),
         "width": width,
         "height": height,
     }
@@ -151,6 +162,18 @@ class LogoSerializer(serializers.ModelSerializer):
         return self._url(logo.webp_2x)
 
 
+@dataclass
+class RowsShared:
+    """What the rows of one rendering of allies share: the site's address, the statement's
+    columns in the order of the response's language, the countries and sectors named so far
+    (each shown as a copy: no ally's value is another's)."""
+
+    site: str
+    statement_columns: tuple[str, ...]
+    countries: dict[str, dict[str, str]] = field(default_factory=dict)
+    sectors: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
 class AllySerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id", help_text="A stable public id.")
     name = serializers.CharField(source="organization.name")
@@ -188,6 +211,9 @@ class AllySerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    # Set at the first row of a rendering (one serializer, as the list's child, shows them all).
+    _shared: RowsShared | None = None
+
     def to_representation(self, ally: dict[str, Any]) -> dict[str, Any]:
         """``ally``, a row of ``ally_rows``, as the API shows it."""
         # The fields of Meta.fields in their order, written out from a row: DRF's generic walk
@@ -198,15 +224,34 @@ class AllySerializer(serializers.ModelSerializer):
         fields = self.fields
         # Every sector by id: the caller has read them (``filters.select`` does).
         sectors = self.context["sectors"]
+        if self._shared is None:
+            # What every row of one rendering has in common, worked out at its first.
+            self._shared = RowsShared(
+                site=links.site_url(),
+                statement_columns=_statement_columns(translation_utils.get_language()),
+            )
+        shared = self._shared
+        code = ally["organization__country"]
+        country = shared.countries.get(code)
+        if country is None:
+            country = shared.countries[code] = fields["country"].to_representation(code)
+        sector_id = ally["organization__sector"]
+        sector = shared.sectors.get(sector_id)
+        if sector is None:
+            sector = shared.sectors[sector_id] = fields["sector"].to_representation(
+                sectors[sector_id]
+            )
         verification = ally["verified_by"]
         return {
             "id": ally["public_id"],
             "name": ally["organization__name"],
             "website": ally["organization__website"],
-            "country": fields["country"].to_representation(ally["organization__country"]),
-            "sector": fields["sector"].to_representation(sectors[ally["organization__sector"]]),
-            "logo": None if ally["organization__logo"] is None else _row_logo(ally),
-            "statement": _row_statement(ally),
+            "country": dict(country),
+            "sector": dict(sector),
+            "logo": None
+            if ally["organization__logo"] is None
+            else _row_logo(ally, site=shared.site),
+            "statement": _row_statement(ally, shared.statement_columns),
             "verified": verification is not None,
             "verification": verification,
             "approved_at": fields["approved_at"].to_representation(ally["approved_at"]),
@@ -249,12 +294,13 @@ def ally_rows(allies: QuerySet[Endorsement]) -> QuerySet[Endorsement]:
     return allies.annotate(verified_by=verification_expression()).values(*ALLY_COLUMNS)
 
 
-def _row_logo(ally: dict[str, Any]) -> dict[str, Any]:
+def _row_logo(ally: dict[str, Any], *, site: str) -> dict[str, Any]:
     files = {name: logos.file_url(ally[f"organization__logo__{name}"]) for name in _LOGO_FILES}
     return logo_data(
         **files,
         width=ally["organization__logo__width"],
         height=ally["organization__logo__height"],
+        site=site,
     )
 
 
@@ -267,10 +313,11 @@ _STATEMENT_FALLBACKS = getattr(
 )
 
 
-def _row_statement(ally: dict[str, Any]) -> str:
+def _row_statement(ally: dict[str, Any], columns: tuple[str, ...]) -> str:
     """The statement in the active language, falling back as ``organization.statement`` does
-    (django-modeltranslation's resolution order, ``MODELTRANSLATION_FALLBACK_LANGUAGES``)."""
-    for column in _statement_columns(translation_utils.get_language()):
+    (django-modeltranslation's resolution order, ``MODELTRANSLATION_FALLBACK_LANGUAGES``):
+    ``columns``, from ``_statement_columns``."""
+    for column in columns:
         value = ally[column]
         if value is not None and value != _STATEMENT_DEFAULT:
             return value

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import IO
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.files.storage import Storage, default_storage
+from django.core.files.storage import default_storage
+from django.core.signals import setting_changed
 from django.db import IntegrityError, transaction
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageChops, ImageCms, ImageMath, ImageOps, UnidentifiedImageError
 
@@ -394,15 +395,22 @@ def file_url(name: str) -> str:
 
     A page of the wall or the API names hundreds of files, and a storage's ``url()`` costs
     some 10 µs each (``urljoin``); a logo file is named after its content and never changes,
-    so neither does its address while the storage and ``MEDIA_URL`` stay (the stored renderings
-    already count on that for a week, so storages must give stable, unsigned URLs).
+    so neither does its address while the storage settings stay (the stored renderings already
+    count on that for a week, so storages must give stable, unsigned URLs). A change of those
+    settings (tests override them) forgets every address.
     """
-    return _file_url(default_storage, settings.MEDIA_URL, name)
+    return _file_url(name)
 
 
 @lru_cache(maxsize=16384)
-def _file_url(storage: Storage, media_url: str, name: str) -> str:
-    return storage.url(name)
+def _file_url(name: str) -> str:
+    return default_storage.url(name)
+
+
+@receiver(setting_changed)
+def _storage_settings_changed(*, setting: str, **kwargs: object) -> None:
+    if setting in ("STORAGES", "MEDIA_URL", "MEDIA_ROOT"):
+        _file_url.cache_clear()
 
 
 def _store(name: str, content: bytes) -> str:
