@@ -16,21 +16,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
-from django.conf import settings
 from django.db.models import BooleanField, ExpressionWrapper, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from coalition.embeds import DEFAULT_IFRAME_HEIGHT
 from coalition.logos import LOGO_BOX, file_url, fit_logo
 from coalition.models import Endorsement, verified_condition
-from coalition.parameters import Parameter, Reader, flag, shown, whole_number
+from coalition.parameters import Parameter, Reader, flag, whole_number
 
 # "campaign": light, in the campaign's accent colour (its ``/theme/<accent>.css``).
 THEMES = (("light", _("Light")), ("dark", _("Dark")), ("campaign", _("Campaign colours")))
 MAX_COLUMNS = 8
 MIN_HEIGHT = 100
 MAX_HEIGHT = 5000
-LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
 
 PARAMETERS: dict[str, Parameter] = {
     parameter.name: parameter
@@ -68,15 +66,9 @@ class WallDisplay:
                 values["theme"] = given[1]
             else:
                 reader.problem("theme", _("Choose the theme “light”, “dark” or “campaign”."))
-        given = reader.value("lang")
-        if given is not None:
-            if given[1].lower() in LANGUAGE_CODES:
-                values["lang"] = given[1].lower()
-            else:
-                reader.problem(
-                    "lang",
-                    _("“%(value)s” is not a language of this site.") % {"value": shown(given[1])},
-                )
+        language = reader.language("lang")
+        if language is not None:
+            values["lang"] = language
         given = reader.value("columns")
         if given is not None:
             columns = whole_number(given[1])

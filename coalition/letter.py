@@ -24,7 +24,6 @@ from itertools import groupby
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.files.storage import default_storage
@@ -35,12 +34,11 @@ from PIL import ImageFile
 
 from coalition import colours, i18n, images, links
 from coalition.models import Campaign, Endorsement, Sector
-from coalition.parameters import Parameter, QueryError, Reader, flag, shown
+from coalition.parameters import Parameter, QueryError, Reader, flag
 from coalition.queries import SELECTION, AllyQuery
 
 logger = logging.getLogger(__name__)
 
-LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
 STYLESHEET = "coalition/letter.css"
 # How the PDF's HTML names a logo file for ``_storage_fetcher``.
 LOGO_SCHEME = "coalition-file"
@@ -72,15 +70,9 @@ class LetterLooks:
         """Raises ``QueryError`` naming every parameter at fault."""
         reader = Reader(params, PARAMETERS)
         values: dict[str, Any] = {}
-        given = reader.value("lang")
-        if given is not None:
-            if given[1].lower() in LANGUAGE_CODES:
-                values["lang"] = given[1].lower()
-            else:
-                reader.problem(
-                    "lang",
-                    _("“%(value)s” is not a language of this site.") % {"value": shown(given[1])},
-                )
+        language = reader.language("lang")
+        if language is not None:
+            values["lang"] = language
         given = reader.value("logos")
         if given is not None:
             logos = flag(given[1], true=_TRUE, false=_FALSE)

@@ -9,6 +9,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 # More digits than this name no page and no number of anything; Python would not even read
@@ -16,6 +17,9 @@ from django.utils.translation import gettext_lazy as _
 _MAX_DIGITS = 18
 # A value quoted back in a message is cut to this length.
 _SHOWN_LENGTH = 20
+
+
+LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,20 @@ class Reader:
             for part in value.split(",")
             if part.strip()
         ]
+
+    def language(self, name: str) -> str | None:
+        """The language of the site (``settings.LANGUAGES``) given as ``name``, or None; any
+        other value is a problem."""
+        given = self.value(name)
+        if given is None:
+            return None
+        code = given[1].lower()
+        if code in LANGUAGE_CODES:
+            return code
+        self.problem(
+            name, _("“%(value)s” is not a language of this site.") % {"value": shown(given[1])}
+        )
+        return None
 
     def value(self, name: str) -> tuple[str, str] | None:
         """The spelling used and its value, stripped; ``None`` when absent or empty. Given more
