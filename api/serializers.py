@@ -81,22 +81,13 @@ class SectorSerializer(serializers.Serializer):
         allow_null=True, help_text="The parent sector's slug, or null for a top-level sector."
     )
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        # A page names the same few sectors over and over: each is worked out once per
-        # rendering (by language, since a name is translated).
-        self._shown: dict[tuple[str | None, int], dict[str, Any]] = {}
-
     def to_representation(self, instance: Sector) -> dict[str, Any]:
-        key = (translation.get_language(), instance.pk)
-        shown = self._shown.get(key)
-        if shown is None:
-            shown = self._shown[key] = {
-                "slug": instance.slug,
-                "name": instance.name,
-                "parent": _sector_parent(instance, self.context.get("sectors")),
-            }
-        return dict(shown)
+        # A page of allies names each sector once (AllySerializer keeps it in RowsShared).
+        return {
+            "slug": instance.slug,
+            "name": instance.name,
+            "parent": _sector_parent(instance, self.context.get("sectors")),
+        }
 
 
 def logo_data(
