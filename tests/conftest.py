@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from PIL import Image
 
 from coalition.models import Campaign, Endorsement, Organization, RejectionReason, Sector
+from tests.browser import axe_missing, in_ci
 
 
 @pytest.fixture(autouse=True)
@@ -155,3 +156,13 @@ def other_reviewer(db) -> User:
     )
     user.groups.add(Group.objects.get(name="Reviewers"))
     return user
+
+
+@pytest.fixture
+def axe():
+    """Skips an accessibility test where axe-core or Chromium is missing (fails it under CI)."""
+    missing = axe_missing()
+    if missing:
+        if in_ci():
+            pytest.fail(f"Accessibility tests cannot run under CI: {missing}", pytrace=False)
+        pytest.skip(f"Accessibility tests skipped: {missing}")

@@ -16,7 +16,6 @@ from coalition.models import Campaign, Endorsement, Organization, Sector
 from tests.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    axe_missing,
     browser_missing,
     describe,
     in_ci,
@@ -77,15 +76,6 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
-
-
-@pytest.fixture
-def axe():
-    missing = axe_missing()
-    if missing:
-        if in_ci():
-            pytest.fail(f"Accessibility tests cannot run under CI: {missing}", pytrace=False)
-        pytest.skip(f"Accessibility tests skipped: {missing}")
 
 
 @pytest.fixture

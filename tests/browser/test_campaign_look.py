@@ -13,7 +13,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from coalition.models import Campaign, Endorsement
-from tests.browser import ROOT, axe_missing, describe, in_ci, run_axe
+from tests.browser import ROOT, describe, run_axe
 from tests.browser.journeys import Applicant, button, fill_application, submit
 
 DOCS = ROOT / "docs"
@@ -24,15 +24,6 @@ def demo(migrated_db, settings) -> Campaign:
     """What ``make run`` shows a new user: the reference data and the demo, branded."""
     call_command("seed_demo", "--force", stdout=io.StringIO())
     return Campaign.objects.get(is_default=True)
-
-
-@pytest.fixture
-def axe():
-    missing = axe_missing()
-    if missing:
-        if in_ci():
-            pytest.fail(f"Accessibility tests cannot run under CI: {missing}", pytrace=False)
-        pytest.skip(f"Accessibility tests skipped: {missing}")
 
 
 def _all_images_loaded(page) -> None:

@@ -16,20 +16,11 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 
 from coalition.models import Campaign, Endorsement, Organization, Sector
-from tests.browser import axe_missing, describe, in_ci, run_axe
+from tests.browser import describe, run_axe
 from tests.browser.journeys import submit
 
 SHOTS = Path("/tmp/letter-shots")  # noqa: S108 - where the lead looks for them
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def axe():
-    missing = axe_missing()
-    if missing:
-        if in_ci():
-            pytest.fail(f"Accessibility tests cannot run under CI: {missing}", pytrace=False)
-        pytest.skip(f"Accessibility tests skipped: {missing}")
 
 
 @pytest.fixture

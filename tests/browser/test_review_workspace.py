@@ -29,7 +29,7 @@ from coalition.models import (
     Sector,
     email_domain_matches,
 )
-from tests.browser import axe_missing, describe, in_ci, run_axe
+from tests.browser import describe, run_axe
 from tests.browser.journeys import mail_to, submit
 from tests.wall_helpers import make_logo
 
@@ -42,15 +42,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
   window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
 });
 """
-
-
-@pytest.fixture
-def axe():
-    missing = axe_missing()
-    if missing:
-        if in_ci():
-            pytest.fail(f"Accessibility tests cannot run under CI: {missing}", pytrace=False)
-        pytest.skip(f"Accessibility tests skipped: {missing}")
 
 
 def _reviewer(username: str, first_name: str) -> User:
