@@ -170,7 +170,7 @@ def test_a_page_on_another_site_embeds_the_wall_with_embed_js_and_the_frame_grow
         # Two columns of 26 allies are far taller than the 150 px it starts with: the frame
         # grows until it shows the whole wall, without a scroll bar of its own.
         page.wait_for_function(
-            "document.querySelector('[data-coalition-wall] iframe').offsetHeight > 1500"
+            "() => document.querySelector('[data-coalition-wall] iframe').offsetHeight > 1500"
         )
         content_height = frame.evaluate(
             "Math.ceil(document.querySelector('.embed-root').getBoundingClientRect().height)"
@@ -213,7 +213,7 @@ def test_the_builders_snippet_works_when_pasted_into_a_page(page, live_server, w
     assert 'data-names="0"' in snippet
     # The live preview follows the form.
     page.wait_for_function(
-        "document.getElementById('preview').getAttribute('src').includes('theme=dark')"
+        "() => document.getElementById('preview').getAttribute('src').includes('theme=dark')"
     )
 
     iframe_snippet = page.locator("#snippet-iframe").input_value()
@@ -239,7 +239,7 @@ def test_the_copy_button_copies_the_snippet(page, live_server, wall):
     page.goto(f"{live_server.url}/campaigns/{SLUG}/embed/")
 
     page.get_by_role("button", name="Copy the script snippet").click()
-    page.wait_for_function("document.querySelector('.copy-status').textContent !== ''")
+    page.wait_for_function("() => document.querySelector('.copy-status').textContent !== ''")
 
     assert page.locator(".copy-status").inner_text() == "Copied."
     assert (

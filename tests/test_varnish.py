@@ -448,7 +448,9 @@ class StandIn:
     port: int = field(default_factory=free_port)
     routes: dict[str, tuple[int, dict[str, str], bytes]] = field(default_factory=dict)
     failing: bool = False
-    hits: int = 0
+    # Per path: a late background fetch of one path (a test's grace refresh) must not shift
+    # the numbers another path's test expects.
+    hits: dict[str, int] = field(default_factory=dict)
     server: http.server.ThreadingHTTPServer | None = None
 
     def start(self) -> None:
@@ -467,9 +469,9 @@ class StandIn:
                 elif stand_in.failing:
                     status, headers, body = 500, {"Cache-Control": "no-store"}, b"broken"
                 else:
-                    stand_in.hits += 1
+                    stand_in.hits[path] = stand_in.hits.get(path, 0) + 1
                     status, headers, body = stand_in.routes.get(path, (404, {}, b"none"))
-                    body = body.replace(b"{n}", str(stand_in.hits).encode())
+                    body = body.replace(b"{n}", str(stand_in.hits[path]).encode())
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -512,7 +514,7 @@ def stand_in(_stand_in_varnish) -> tuple[Varnish, StandIn]:
     if stand_in.server is None:
         stand_in.start()
     stand_in.failing = False
-    stand_in.hits = 0
+    stand_in.hits.clear()
     stand_in.routes.clear()
     varnish.forget_everything()
     wait_for(varnish.backend_healthy, "the backend to be healthy")

@@ -33,7 +33,9 @@ def _all_images_loaded(page) -> None:
         page.evaluate(f"window.scrollTo(0, {y})")
         page.wait_for_timeout(30)
     page.evaluate("window.scrollTo(0, 0)")
-    page.wait_for_function("[...document.images].every(image => image.complete)")
+    # A function, not an expression: Playwright evaluates an expression again at every poll,
+    # which the page's CSP (no 'unsafe-eval') refuses once the first poll has failed.
+    page.wait_for_function("() => [...document.images].every(image => image.complete)")
 
 
 @pytest.mark.parametrize(

@@ -106,7 +106,8 @@ def test_a_partner_pastes_both_snippets_into_their_own_site(
         assert _names_in(frame) == allies
         _first_logo_shows(frame)
         page.wait_for_function(
-            f"document.querySelector('[data-coalition-wall] iframe').offsetHeight > {first_height}"
+            "() => document.querySelector('[data-coalition-wall] iframe').offsetHeight"
+            f" > {first_height}"
         )
         shot(page, "2-script-snippet")
         content_height = frame.evaluate(
