@@ -40,18 +40,15 @@ class StaffOTPAuthenticationForm(OTPAdminAuthenticationForm):
                 code="no_device",
                 params={"command": ENROLL_COMMAND, "username": user.get_username()},
             )
-        super().clean_otp(user)
-
-    def _chosen_device(self, user: Any) -> Any:
-        # django-otp wants the device picked from a list that only appears once the password is
-        # right. With one device (what enroll_totp gives) there is nothing to pick: use it, so
-        # that password and code go in one step. Still only this user's device, and one guess.
-        device = super()._chosen_device(user)
-        if device is None and not self.cleaned_data.get("otp_device"):
+        if user is not None and not self.cleaned_data.get("otp_device"):
+            # django-otp wants the device picked from a list that only appears once the password
+            # is right. With one device (what enroll_totp gives) there is nothing to pick: name
+            # it, so that password and code go in one step. django-otp still checks that the
+            # device is this user's, and counts the guess against it.
             devices = list(devices_for_user(user, confirmed=True, for_verify=True))
             if len(devices) == 1:
-                device = devices[0]
-        return device
+                self.cleaned_data["otp_device"] = devices[0].persistent_id
+        super().clean_otp(user)
 
 
 class StaffAdminSite(OTPAdminSite):

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from django.apps import apps
+from django.contrib import admin
+from django.db import models
 from django.urls import reverse
 
 from coalition.models import Endorsement, Logo
+
+
+def registered_models() -> list[type[models.Model]]:
+    """Every model with a page in the admin, through the admin site's public API."""
+    return [model for model in apps.get_models() if admin.site.is_registered(model)]
 
 
 def change_url(endorsement: Endorsement) -> str:

@@ -7,10 +7,10 @@ import json
 import re
 
 import pytest
-from django.contrib import admin
 
 from coalition import tokens
 from coalition.models import Endorsement, Organization
+from tests.admin_helpers import registered_models
 from tests.conftest import csp
 from tests.test_settings import PRODUCTION, _run
 from tests.wall_helpers import make_logo
@@ -127,7 +127,7 @@ def test_the_wall_svg_keeps_its_own_stricter_policy(client, site):
 
 def _admin_urls() -> list[str]:
     urls = ["/admin/", "/admin/password_change/"]
-    for model in admin.site._registry:
+    for model in registered_models():
         opts = model._meta
         urls.append(f"/admin/{opts.app_label}/{opts.model_name}/")
     return urls
