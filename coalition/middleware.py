@@ -1,5 +1,6 @@
 """Response policies that apply to every page: one Content-Security-Policy, Permissions-Policy,
-and ``Cache-Control: private`` on whatever sets a cookie."""
+``Cache-Control: private`` on whatever sets a cookie, and a browser told to drop its copies
+once its own request changed what the public pages show."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.cache import cc_delim_re, patch_cache_control
+
+from coalition import selectors
+
+# Requests that can change nothing (RFC 9110, section 9.2.1).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 def embed_frame_ancestors() -> list[str]:
@@ -88,3 +94,24 @@ def _make_private(response: HttpResponseBase) -> None:
     elif "Cache-Control" in response:
         del response["Cache-Control"]
     patch_cache_control(response, private=True)
+
+
+def fresh_pages_after_a_public_change_middleware(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """Whoever just changed the public pages (an applicant withdrawing, a reviewer approving or
+    removing) sees the change on the next page they open, not the copy their browser kept
+    (public pages may be kept a minute, and shown once more while being fetched again): the
+    response to the request that moved the public version tells the browser to drop its
+    cache of this site (``Clear-Site-Data: "cache"``). Cookies and storage stay."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        if request.method in SAFE_METHODS:
+            return get_response(request)
+        before = selectors.public_version()
+        response = get_response(request)
+        if selectors.public_version() != before:
+            response["Clear-Site-Data"] = '"cache"'
+        return response
+
+    return middleware

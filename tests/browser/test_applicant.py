@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import re
 
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from coalition import services
-from coalition.models import Endorsement, EndorsementEvent, OrganizationVersion
+from coalition.models import (
+    Endorsement,
+    EndorsementEvent,
+    Organization,
+    OrganizationVersion,
+    Sector,
+)
+from coalition.services.base import applicant_links
 from tests.browser.journeys import (
     Applicant,
     button,
@@ -26,6 +34,7 @@ from tests.browser.journeys import (
     submit,
     t,
 )
+from tests.wall_helpers import make_logo
 
 Status = Endorsement.Status
 
@@ -185,6 +194,56 @@ def test_the_whole_journey_works_in_french(
         assert t("fr", message) != message, message
 
     _sign_on_update_and_withdraw(page, site, reference_data, reviewer_user, shot, "fr")
+
+
+def test_the_wall_the_applicant_just_looked_at_no_longer_shows_them_once_withdrawn(
+    page, site, reference_data, reviewer_user, shot
+):
+    # The applicant's own browser, which keeps public pages a while (max-age and
+    # stale-while-revalidate): what a new visitor would see is checked above.
+    name = "Alder Family Support"
+    organization = Organization.objects.create(
+        name=name,
+        website="https://alder.example.org",
+        country="DE",
+        sector=Sector.objects.get(slug="child-protection-ngo"),
+        logo=make_logo(),
+    )
+    endorsement = Endorsement.objects.create(
+        organization=organization,
+        campaign=reference_data,
+        status=Status.PENDING,
+        contact_name="Ada Lindqvist",
+        contact_role="Director",
+        contact_email="ada@alder.example.org",
+        domain_verified=True,
+        consent_authority=True,
+        consent_publish=True,
+        confirmed_at=timezone.now(),
+    )
+    services.endorsement_approve(endorsement=endorsement, by=reviewer_user)
+    on_the_wall = page.locator(".wall").get_by_role("img", name=name, exact=True)
+    # The manage page first, as an applicant comes back to it: the cookie it sets stays the
+    # same from here on, so the pages below are kept under it (Vary: Cookie).
+    manage_url = applicant_links(endorsement)["manage_url"]
+    page.goto(manage_url)
+    page.goto(f"{site}/")
+    expect(on_the_wall).to_have_count(1)
+    page.goto(f"{site}/embed/{reference_data.slug}/")
+    expect(on_the_wall).to_have_count(1)
+
+    page.goto(manage_url)
+    page.get_by_label("Yes, withdraw our organization from this campaign.").check()
+    submit(page, button(page, "en", "Withdraw"))
+    expect(heading(page)).to_have_text("Your organization has been withdrawn")
+    endorsement.refresh_from_db()
+    assert endorsement.status == Status.WITHDRAWN
+
+    page.goto(f"{site}/")
+    shot(page, "wall-after-withdrawing")
+    expect(on_the_wall).to_have_count(0)
+    page.goto(f"{site}/embed/{reference_data.slug}/")
+    expect(on_the_wall).to_have_count(0)
 
 
 def test_someone_whose_address_was_used_withdraws_the_application_from_the_mail(
