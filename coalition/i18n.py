@@ -20,7 +20,8 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from coalition import links
 
-LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+# The site's languages, in settings order: the one list every module reads.
+LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
 
 
 def is_prefixed_page(path: str) -> bool:

@@ -9,17 +9,15 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from coalition.i18n import LANGUAGE_CODES
 
 # More digits than this name no page and no number of anything; Python would not even read
 # thousands of them.
 _MAX_DIGITS = 18
 # A value quoted back in a message is cut to this length.
 _SHOWN_LENGTH = 20
-
-
-LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -28,6 +27,7 @@ from coalition.admin.display import (
 )
 from coalition.admin.filters import PresentCountryFilter, SectorListFilter
 from coalition.admin.mixins import PublicContentAdmin, ReadOnlyAdminMixin, TranslatedAdmin
+from coalition.i18n import LANGUAGE_CODES
 from coalition.models import (
     Endorsement,
     Logo,
@@ -39,7 +39,6 @@ from coalition.models import (
 from coalition.services.organizations import PROPOSAL_WAITING
 
 VersionState = OrganizationVersion.State
-LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 
 
 class OrganizationForm(forms.ModelForm):
