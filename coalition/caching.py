@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -58,6 +58,9 @@ DEFAULT_POLICY = CachePolicy()
 STORE_SECONDS = 7 * 24 * 3600
 RETRY_AFTER_SECONDS = 30
 STALE_HEADER = "X-Coalition-Stale"
+# What a database that cannot be reached raises (refused, gone, locked, timed out). Any other
+# DatabaseError is a bug and stays a 500 with its traceback.
+UNREACHABLE = (OperationalError, InterfaceError)
 
 
 def version_last_modified(version: int) -> int:
@@ -91,7 +94,7 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, DatabaseError):
+        if not isinstance(exception, UNREACHABLE):
             return None
         # One line per request: an outage must not flood the logs with tracebacks.
         logger.warning("Database unavailable for %s: %s", request.path, exception)
@@ -172,7 +175,7 @@ def cached_public_response(
 
     try:
         response = build()
-    except DatabaseError as error:
+    except UNREACHABLE as error:
         # One line per request: an outage must not flood the logs with tracebacks.
         logger.warning("Database unavailable while rendering %s: %s", request.path, error)
         if stored is None:

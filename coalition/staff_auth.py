@@ -44,8 +44,9 @@ class StaffOTPAuthenticationForm(OTPAdminAuthenticationForm):
             # django-otp wants the device picked from a list that only appears once the password
             # is right. With one device (what enroll_totp gives) there is nothing to pick: name
             # it, so that password and code go in one step. django-otp still checks that the
-            # device is this user's, and counts the guess against it.
-            devices = list(devices_for_user(user, confirmed=True, for_verify=True))
+            # device is this user's, and counts the guess against it. Not for_verify here: that
+            # locks the row, which django-otp does itself inside its transaction.
+            devices = list(devices_for_user(user, confirmed=True))
             if len(devices) == 1:
                 self.cleaned_data["otp_device"] = devices[0].persistent_id
         super().clean_otp(user)

@@ -9,9 +9,9 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, ProgrammingError
 from django.http import HttpResponse
-from django.test import RequestFactory, override_settings
+from django.test import Client, RequestFactory, override_settings
 from django.utils import timezone
 from django.utils.http import http_date
 
@@ -351,6 +351,26 @@ def test_a_page_that_cannot_reach_the_database_is_a_503_never_a_500(client, wall
     assert response.status_code == 503
     assert response["Retry-After"] == str(caching.RETRY_AFTER_SECONDS)
     assert b"Back in a moment" in response.content
+
+
+def test_a_bug_in_a_query_is_a_500_with_its_traceback_not_an_outage_page(wall):
+    # A ProgrammingError (a locking read outside a transaction, say) is ours to fix: it must
+    # reach the error log as one, not pass for "the database is down".
+    client = Client(raise_request_exception=False)
+    with mock.patch.object(
+        selectors, "campaign_get", side_effect=ProgrammingError("select_for_update outside")
+    ):
+        page = client.get("/apply/")
+    services.public_version_bump()
+    with mock.patch.object(
+        selectors, "campaign_default", side_effect=ProgrammingError("column does not exist")
+    ):
+        wall_page = client.get("/")
+
+    assert page.status_code == 500
+    assert b"Back in a moment" not in page.content
+    assert wall_page.status_code == 500
+    assert caching.STALE_HEADER not in wall_page
 
 
 def test_changed_settings_are_never_answered_with_headers_kept_before(client, wall, settings):
