@@ -24,8 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from django.test import RequestFactory
+from django.utils import translation
 
 from coalition import services
 from coalition.models import CachePurge, Campaign, Endorsement, Organization, Sector
@@ -466,6 +469,9 @@ class StandIn:
                 elif path == "/forwarded-for":
                     status, headers = 200, {"Cache-Control": "no-store"}
                     body = self.headers.get("X-Forwarded-For", "").encode()
+                elif path == "/accept-language":
+                    status, headers = 200, {"Cache-Control": "no-store"}
+                    body = self.headers.get("Accept-Language", "(none)").encode()
                 elif stand_in.failing:
                     status, headers, body = 500, {"Cache-Control": "no-store"}, b"broken"
                 else:
@@ -627,6 +633,70 @@ def test_the_app_sees_the_client_address_the_tls_proxy_saw(stand_in):
     assert forged.body == b"10.0.0.1, 203.0.113.9"
     direct_ = varnish.get("/forwarded-for")
     assert direct_.body == b"127.0.0.1"
+
+
+# What browsers send (Chrome, Firefox, Safari, Edge in several locales), and some that no
+# browser would.
+ACCEPT_LANGUAGES = [
+    "fr-FR,fr;q=0.9,en-US;q=0.8,en;q=0.7",
+    "fr-CA,fr;q=0.9",
+    "FR",
+    "de-DE,de;q=0.9,en;q=0.8",
+    "de-AT",
+    "en-US,en;q=0.9",
+    "en-GB,en;q=0.5",
+    "it-IT,it;q=0.9,fr;q=0.8,en;q=0.7",
+    "nl-BE,nl;q=0.9,de;q=0.8",
+    "es-ES,es;q=0.9",
+    "zh-Hant-TW,zh;q=0.9",
+    "pt-BR, fr ;q=0.7",
+    "*",
+    "english",
+    "frisian,fr-x-private;q=0.5",
+    "",
+]
+
+
+def _django_picks(header: str) -> str:
+    request = RequestFactory().get("/", HTTP_ACCEPT_LANGUAGE=header)
+    return translation.get_language_from_request(request, check_path=False)
+
+
+@pytest.mark.parametrize("header", ACCEPT_LANGUAGES)
+def test_accept_language_reaches_the_app_as_the_language_it_would_pick(stand_in, header):
+    varnish, _backend = stand_in
+    headers = {"Accept-Language": header} if header else {}
+
+    seen = varnish.get("/accept-language", headers=headers).body.decode()
+
+    assert seen == (_django_picks(header) if header else "(none)")
+
+
+def test_varnish_knows_every_language_of_the_site(stand_in):
+    varnish, _backend = stand_in
+    for code, _name in settings.LANGUAGES:
+        header = f"it-IT,it;q=0.9,{code}-XX;q=0.5"
+        assert _django_picks(header) == code
+        assert varnish.get("/accept-language", headers={"Accept-Language": header}).body == (
+            code.encode()
+        )
+
+
+def test_readers_of_one_language_share_one_copy_whatever_their_browser_sends(stand_in):
+    varnish, backend = stand_in
+    backend.routes["/wall"] = (
+        200,
+        {**PUBLIC, "Cache-Control": "public, s-maxage=300", "Vary": "Accept-Language"},
+        b"v{n}",
+    )
+
+    first = varnish.get("/wall", headers={"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.8"})
+    second = varnish.get("/wall", headers={"Accept-Language": "fr-CA,fr;q=0.9"})
+    german = varnish.get("/wall", headers={"Accept-Language": "de-DE,de;q=0.9"})
+
+    assert (first.cache, second.cache, german.cache) == ("MISS", "HIT", "MISS")
+    assert second.body == first.body
+    assert german.body != first.body
 
 
 # make stack ------------------------------------------------------------------------------------

@@ -109,6 +109,20 @@ sub vcl_recv {
         }
     }
 
+    # Accept-Language counts only through the language the app picks from it (Vary), and the
+    # raw header differs from browser to browser: keep just that language, so that all readers
+    # of one language share one copy. It is the first of the site's languages (LANGUAGES in
+    # coalition/settings.py) in the order the header lists them, as browsers list them by
+    # preference, else "en" (LANGUAGE_CODE): what the app picks from any header a browser sends.
+    # The app gets the header as rewritten here, so a copy always matches its key.
+    if (req.http.Accept-Language) {
+        set req.http.Accept-Language = std.tolower(regsub(req.http.Accept-Language,
+            "(?i)^(?:[^,]*,)*?\s*(en|fr|de)(?:-[a-z0-9]+)*\s*(?:;[^,]*)?(?:,.*)?$", "\1"));
+        if (req.http.Accept-Language !~ "^(en|fr|de)$") {
+            set req.http.Accept-Language = "en";
+        }
+    }
+
     # While the backend answers, a purged or expired copy is never served: a change shows
     # within a second. While it is down (the probe), or after it failed this very request
     # (vcl_synth), any copy is, up to a day old (beresp.grace).
