@@ -181,3 +181,49 @@ def test_the_embed_and_the_feed_link_back_to_the_campaign_page(client, allies):
     assert 'href="/campaigns/keep-detection/" target="_blank"' in embed
     assert 'href="/campaigns/keep-detection/apply/" target="_blank"' in embed
     assert '<link href="http://testserver/campaigns/keep-detection/" rel="alternate"' in feed
+
+
+def test_the_embeds_sign_on_link_carries_the_partners_ref(client, allies):
+    from_partner = client.get("/embed/keep-detection/?ref=partner-news&utm_medium=embed")
+    plain = client.get("/embed/keep-detection/")
+
+    assert (
+        'href="/campaigns/keep-detection/apply/?ref=partner-news&amp;utm_medium=embed" '
+        'target="_blank"'
+    ) in from_partner.content.decode()
+    # Each its own copy: a plain embed never gets a partner's link.
+    assert 'href="/campaigns/keep-detection/apply/" target="_blank"' in plain.content.decode()
+
+
+def test_a_hostile_ref_stays_inside_the_sign_on_link(client, allies):
+    response = client.get(
+        "/embed/keep-detection/", {"ref": '"><script>alert(1)</script>' + "x" * 200}
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<script>alert" not in body
+    # Cut at 100 characters, as every source value is (coalition.sources).
+    assert "?ref=%22%3E%3Cscript%3Ealert%281%29%3C%2Fscript%3E" + "x" * 73 + '" target' in body
+
+
+def test_the_builder_puts_the_partners_name_in_both_snippets(client, allies, settings):
+    settings.SITE_URL = "https://wall.example.org"
+
+    response = client.get("/campaigns/keep-detection/embed/?theme=dark&ref=Partner+News")
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="ref" maxlength="100" value="Partner News"' in body
+    assert (
+        "&lt;iframe src=&quot;https://wall.example.org/embed/keep-detection/"
+        "?theme=dark&amp;amp;ref=Partner+News&quot;"
+    ) in body
+    assert (
+        "&lt;div data-coalition-wall data-campaign=&quot;keep-detection&quot; "
+        "data-theme=&quot;dark&quot; data-ref=&quot;Partner News&quot;&gt;&lt;/div&gt;"
+    ) in body
+    assert 'src="/embed/keep-detection/?theme=dark&amp;ref=Partner+News"' in body
+    # Another partner's builder page is its own.
+    other = client.get("/campaigns/keep-detection/embed/?theme=dark").content.decode()
+    assert "Partner News" not in other

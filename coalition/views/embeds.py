@@ -16,11 +16,12 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
-from coalition import cache_keys, caching, links, selectors
+from coalition import cache_keys, caching, links, selectors, sources
 from coalition.display import MAX_COLUMNS, THEMES
 from coalition.embeds import iframe_snippet
 from coalition.queries import ORDER_CHOICES
@@ -39,6 +40,7 @@ SCRIPT_PARAMETERS = (
     "columns",
     "names",
     "count",
+    "ref",
 )
 
 
@@ -52,6 +54,9 @@ def embed(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     asked = wall.read_parameters(request, slug, display=True)
     looks = asked.display
     language = looks.lang or get_language()
+    # The partner's ``ref`` (``data-ref``) and any UTM parameters, passed on to Sign on so that
+    # the campaign's dashboard credits the site the applicant came from.
+    source = sources.clean(request.GET)
 
     def build() -> HttpResponse:
         campaign, resolved = wall.resolve(request, slug, display=True)
@@ -70,7 +75,7 @@ def embed(request: HttpRequest, slug: str | None = None) -> HttpResponse:
             context.update(
                 options=looks,
                 full_url=reverse("campaign-detail", args=[campaign.slug]),
-                sign_on_url=wall.sign_on_url(campaign, campaign.slug),
+                sign_on_url=wall.sign_on_url(campaign, campaign.slug, source),
                 language=language,
             )
             response = render(request, "embed/wall.html", context)
@@ -83,7 +88,9 @@ def embed(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     return caching.cached_public_response(
         request,
         namespace="embed",
-        variant=wall.variant(request, asked.query.cache_key(), looks.cache_key(), language),
+        variant=wall.variant(
+            request, asked.query.cache_key(), looks.cache_key(), language, urlencode(source)
+        ),
         build=build,
         policy=EMBED_POLICY,
         # Without ``lang``, an embed speaks the language of the visitor's cookie, then of
@@ -126,6 +133,8 @@ def embed_builder(request: HttpRequest, slug: str) -> HttpResponse:
     """Pick filters and looks, see the embed, copy the snippet; works without JavaScript."""
     asked = wall.read_parameters(request, slug, display=True, height=True)
     site = links.site_url()
+    # The partner's own name for their site, which their wall's Sign on link carries.
+    ref = sources.clean(request.GET).get("ref", "")
 
     def build() -> HttpResponse:
         campaign, resolved = wall.resolve(request, slug, display=True, height=True)
@@ -133,16 +142,18 @@ def embed_builder(request: HttpRequest, slug: str) -> HttpResponse:
         # The height is the iframe's, not the embed's.
         looks = resolved.display.without_height()
         embed_query = wall.link(resolved.query, looks)
+        if ref:
+            embed_query += ("&" if embed_query else "?") + urlencode({"ref": ref})
         script_attributes = [("data-campaign", campaign.slug)] + [
             (f"data-{name}", value)
-            for name, value in resolved.query.to_params() + looks.to_params()
-            if name in SCRIPT_PARAMETERS
+            for name, value in resolved.query.to_params() + looks.to_params() + [("ref", ref)]
+            if name in SCRIPT_PARAMETERS and value
         ]
         facets = selectors.ally_facets(resolved.query.unfiltered())
         context = {
             "campaign": campaign,
             "problems": resolved.problems,
-            "cleaned": wall.form_values(resolved.query, resolved.display),
+            "cleaned": {**wall.form_values(resolved.query, resolved.display), "ref": ref},
             "ally_count": facets.total,
             "country_options": wall.country_options(facets, resolved.query.countries),
             "sector_options": wall.sector_options(resolved.sectors, facets, resolved.query.sectors),
@@ -172,7 +183,9 @@ def embed_builder(request: HttpRequest, slug: str) -> HttpResponse:
     return caching.cached_public_response(
         request,
         namespace="embed-builder",
-        variant=wall.variant(request, asked.query.cache_key(), asked.display.cache_key(), site),
+        variant=wall.variant(
+            request, asked.query.cache_key(), asked.display.cache_key(), site, ref
+        ),
         build=build,
         vary=("Accept-Language",),
     )

@@ -12,8 +12,8 @@
   var iframeBox = document.getElementById("snippet-iframe");
   var status = document.querySelector(".copy-status");
   // The same canonical form as the server's: defaults left out, several values comma-separated.
-  var order = ["country", "sector", "q", "order", "theme", "lang", "columns", "names", "count"];
-  var defaults = { q: "", order: "name", theme: "light", lang: "", columns: "0", names: "1", count: "1" };
+  var order = ["country", "sector", "q", "order", "theme", "lang", "columns", "names", "count", "ref"];
+  var defaults = { q: "", order: "name", theme: "light", lang: "", columns: "0", names: "1", count: "1", ref: "" };
 
   function values() {
     var result = {};
@@ -26,8 +26,8 @@
           chosen = [field.checked ? "1" : "0"];
         } else if (field.type === "checkbox" || field.type === "radio") {
           if (field.checked) chosen.push(field.value);
-        } else if (field.value) {
-          chosen.push(field.value);
+        } else if (field.value.trim()) {
+          chosen.push(field.value.trim());
         }
       });
       var value = chosen.join(",");

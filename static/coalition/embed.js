@@ -5,7 +5,7 @@
   var script = document.currentScript;
   if (!script || !script.src) return;
   var origin = new URL(script.src, location.href).origin;
-  var names = ["country", "sector", "q", "order", "theme", "lang", "columns", "names", "count"];
+  var names = ["country", "sector", "q", "order", "theme", "lang", "columns", "names", "count", "ref"];
   var frames = [];
 
   function build(el) {
