@@ -9,6 +9,8 @@ embeds also take an explicit ``lang``.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pyuca
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -26,11 +28,24 @@ LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
 
 def is_prefixed_page(path: str) -> bool:
     """True for pages that exist under a language prefix (``/de`` + path resolves)."""
+    if len(path) <= _REMEMBERED_PATH_LENGTH:
+        return _is_prefixed_page_of(path, settings.ROOT_URLCONF)
+    return _is_prefixed_page_of.__wrapped__(path, settings.ROOT_URLCONF)
+
+
+# Every request asks, and resolving a path is a quarter of what a cached API answer costs: the
+# answer depends on the path and the URLconf alone, so the common paths are remembered (a
+# bounded number, each short, whatever paths clients make up).
+_REMEMBERED_PATH_LENGTH = 200
+
+
+@lru_cache(maxsize=1024)
+def _is_prefixed_page_of(path: str, urlconf: str) -> bool:
     other = next(code for code in LANGUAGE_CODES if code != settings.LANGUAGE_CODE)
     # The prefix a URLconf accepts is the active language's.
     with translation.override(other):
         try:
-            resolve(f"/{other}{path}")
+            resolve(f"/{other}{path}", urlconf)
         except Resolver404:
             return False
     return True
