@@ -149,11 +149,11 @@ class AllyViewSet(PublicReadMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_object(self) -> dict[str, Any]:
         """The ally the URL names, as a row of ``ally_rows`` (what ``AllySerializer`` shows)."""
+        allies = selectors.ally_with_id(public_id=self.kwargs[self.lookup_url_kwarg])
         try:
-            ally = selectors.ally_get(public_id=self.kwargs[self.lookup_url_kwarg])
+            return ally_rows(allies).get()
         except Endorsement.DoesNotExist:
             raise ParameterNotFound("id", _("No approved ally has this id.")) from None
-        return ally_rows(Endorsement.objects.filter(pk=ally.pk)).get()
 
     @extend_schema(
         summary="List allies",
@@ -170,7 +170,7 @@ class AllyViewSet(PublicReadMixin, viewsets.ReadOnlyModelViewSet):
         def build() -> Response:
             selection = filters.select(query)
             # Plain rows, each sector named from ``selection.sectors``.
-            allies = ally_rows(selectors.ally_list(selection.query, with_sectors=False))
+            allies = ally_rows(selectors.ally_list(selection.query))
             page = self.paginator.paginate(allies, query=selection.query, request=request)
             context = {**self.get_serializer_context(), "sectors": selection.sectors}
             serializer = AllySerializer(page, many=True, context=context)

@@ -116,22 +116,14 @@ def _in_every_language(field: str) -> list[str]:
     return [field, *(f"{field}_{code}" for code, _name in settings.LANGUAGES)]
 
 
-def ally_list(query: AllyQuery, *, with_sectors: bool = True) -> QuerySet[Endorsement]:
+def ally_list(query: AllyQuery) -> QuerySet[Endorsement]:
     """The approved endorsements ``query`` selects, in its order, with only what the public may
-    see of them (every page of them: the caller pages). ``with_sectors=False`` reads only each
-    organization's ``sector_id``, for a caller that has every sector already (``sectors_all``)."""
-    related = ["organization", "organization__logo", "domain_proof"]
-    sector = ["organization__sector"]
-    if with_sectors:
-        related.append("organization__sector")
-        sector = [
-            "organization__sector__slug",
-            *_in_every_language("organization__sector__name"),
-            "organization__sector__parent_id",
-        ]
+    see of them (every page of them: the caller pages)."""
     return (
         _filtered(query)
-        .select_related(*related)
+        .select_related(
+            "organization", "organization__sector", "organization__logo", "domain_proof"
+        )
         .only(
             "public_id",
             "approved_at",
@@ -147,7 +139,9 @@ def ally_list(query: AllyQuery, *, with_sectors: bool = True) -> QuerySet[Endors
             "organization__website",
             "organization__country",
             *_in_every_language("organization__statement"),
-            *sector,
+            "organization__sector__slug",
+            *_in_every_language("organization__sector__name"),
+            "organization__sector__parent_id",
             "organization__logo__width",
             "organization__logo__height",
             "organization__logo__png",
@@ -159,22 +153,13 @@ def ally_list(query: AllyQuery, *, with_sectors: bool = True) -> QuerySet[Endors
     )
 
 
-def ally_get(*, public_id: str) -> Endorsement:
-    """One approved ally by its public id; ``Endorsement.DoesNotExist`` for anything else."""
+def ally_with_id(*, public_id: str) -> QuerySet[Endorsement]:
+    """The approved ally with this public id, as a query (one row or none): the caller reads
+    what it shows of it, or ``.get()``s it (``Endorsement.DoesNotExist`` for anything else)."""
     if len(public_id) > 12 or "\x00" in public_id:
         # Not an id (and PostgreSQL refuses NUL in a query): simply not found, not an error.
-        raise Endorsement.DoesNotExist(public_id)
-    return (
-        Endorsement.objects.filter(status=APPROVED)
-        .select_related(
-            "organization",
-            "organization__sector",
-            "organization__logo",
-            "campaign",
-            "domain_proof",
-        )
-        .get(public_id=public_id)
-    )
+        return Endorsement.objects.none()
+    return Endorsement.objects.filter(status=APPROVED, public_id=public_id)
 
 
 def ally_count(query: AllyQuery) -> int:

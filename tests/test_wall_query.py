@@ -200,9 +200,9 @@ def test_selectors_raise_domain_errors_never_http_404(db):
     with pytest.raises(Campaign.DoesNotExist):
         selectors.campaign_get(slug="nope")
     with pytest.raises(Endorsement.DoesNotExist):
-        selectors.ally_get(public_id="nope")
+        selectors.ally_with_id(public_id="nope").get()
     with pytest.raises(Endorsement.DoesNotExist):
-        selectors.ally_get(public_id="a\x00b")
+        selectors.ally_with_id(public_id="a\x00b").get()
 
 
 def test_an_unknown_campaign_is_an_html_404_on_a_page_and_json_in_the_api(client, campaign):
