@@ -26,17 +26,17 @@ from coalition import links
 LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
 
 
+# Every request asks, and resolving a path costs about a tenth of a cached API answer: the
+# answer depends on the path and the URLconf alone, so the common paths are remembered (a
+# bounded number, each short, whatever paths clients make up).
+_REMEMBERED_PATH_LENGTH = 200
+
+
 def is_prefixed_page(path: str) -> bool:
     """True for pages that exist under a language prefix (``/de`` + path resolves)."""
     if len(path) <= _REMEMBERED_PATH_LENGTH:
         return _is_prefixed_page_of(path, settings.ROOT_URLCONF)
     return _is_prefixed_page_of.__wrapped__(path, settings.ROOT_URLCONF)
-
-
-# Every request asks, and resolving a path is a quarter of what a cached API answer costs: the
-# answer depends on the path and the URLconf alone, so the common paths are remembered (a
-# bounded number, each short, whatever paths clients make up).
-_REMEMBERED_PATH_LENGTH = 200
 
 
 @lru_cache(maxsize=1024)
