@@ -21,6 +21,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 # Debian's packages are installed where they are missing and we are root; otherwise we say what
 # to install (the site runs without them, and its PDF answers 503 saying so).
 PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+# The pictures (the wall's PNG, the share card: coalition/images/fonts.py) draw in DejaVu too, and
+# Chinese, Japanese and Korean names in Droid Sans Fallback, emoji in Noto Color Emoji.
+PICTURE_FONTS := fonts-droid-fallback fonts-noto-color-emoji
 
 system-deps:
 	@missing=""; \
@@ -30,13 +33,16 @@ system-deps:
 	echo "$$libraries" | grep -q 'libharfbuzz-subset\.so\.0' || missing="$$missing libharfbuzz-subset0"; \
 	{ fc-list 2>/dev/null | grep -q 'DejaVuSans\.ttf' || [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; } \
 		|| missing="$$missing fonts-dejavu-core"; \
+	[ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || missing="$$missing fonts-droid-fallback"; \
+	[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing="$$missing fonts-noto-color-emoji"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "Installing$$missing for the letter's PDF (WeasyPrint)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES); \
+		echo "Installing$$missing for the letter's PDF (WeasyPrint) and the pictures' names"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES) $(PICTURE_FONTS); \
 	else \
-		echo "NOTE: the letter's PDF needs$$missing (WeasyPrint's Pango, a font for Greek," \
-			"Cyrillic and Arabic names). On Debian or Ubuntu: sudo apt-get install $(PDF_PACKAGES)."; \
+		echo "NOTE: the letter's PDF and the pictures need$$missing (WeasyPrint's Pango, fonts for" \
+			"Greek, Cyrillic, Arabic, Chinese names and emoji). On Debian or Ubuntu:" \
+			"sudo apt-get install $(PDF_PACKAGES) $(PICTURE_FONTS)."; \
 		echo "      Until then /campaigns/<slug>/letter.pdf answers 503 and its tests fail."; \
 	fi
 
@@ -46,6 +52,7 @@ setup: $(STAMP) system-deps
 	$(PY) manage.py load_reference_data
 	$(PY) manage.py seed_demo
 	$(PY) manage.py ensure_superuser
+	$(PY) manage.py signing_key create
 
 # The worker sends the mail (and does the other background work) beside the web server and
 # stops with it: on Ctrl-C, on a signal, or when runserver cannot start.
@@ -54,6 +61,9 @@ run: setup
 	@echo "  Site:  http://127.0.0.1:$(PORT)/"
 	@echo "  Admin: http://127.0.0.1:$(PORT)/admin/"
 	@echo ""
+	@# Without Redis, runserver and the worker share a cache in files (CACHE_DIR), so that what
+	@# the worker changes (a launch, an import) shows on the pages runserver has cached.
+	if [ -z "$$REDIS_URL" ]; then export CACHE_DIR="$${CACHE_DIR:-$(CURDIR)/var/cache}"; fi; \
 	$(PY) manage.py worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
@@ -89,14 +99,14 @@ test: setup lint browser-deps
 # Redis, gunicorn, worker, Varnish and nginx on 127.0.0.1; installs wrk, varnish, varnish-modules
 # and nginx with apt-get when missing. bench: every figure (~10 min); bench-quick: CI's gate.
 bench: $(STAMP)
-	$(PY) bench/run.py
+	$(PY) -m bench
 
 bench-quick: $(STAMP)
-	$(PY) bench/run.py --quick
+	$(PY) -m bench --quick
 
 # Fault and load tests: private PostgreSQL, Redis and gunicorn, broken on purpose.
 faults: $(STAMP)
-	FAULT_TESTS=1 $(VENV)/bin/pytest tests/test_faults.py tests/test_load.py
+	FAULT_TESTS=1 $(VENV)/bin/pytest tests/stack/test_faults.py tests/stack/test_load.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache .ruff_cache node_modules

@@ -8,7 +8,6 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 # What each parameter accepts, as the errors and the API documentation say it.
 ACCEPTS: dict[str, Any] = {
@@ -67,6 +66,10 @@ def _error(parameter: str, message: Any) -> dict[str, str]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, with a body of the same shape for every error: ``detail`` and ``errors``."""
+    # Imported here: importing rest_framework.views loads the API's settings, whose content
+    # negotiation (api.renderers) imports this module, so ``import api.errors`` would fail.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, ParameterError):
         data = {"detail": str(exc.detail), "errors": [_error(exc.parameter, exc.message)]}
         return Response(data, status=exc.status_code)

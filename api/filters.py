@@ -1,4 +1,5 @@
-"""The API's reading of ``coalition.queries``: an ``AllyQuery`` from the request, its problems as
+"""The API's reading of ``coalition.wall.queries``: an ``AllyQuery`` from the request, its problems
+as
 the API's JSON errors, and its OpenAPI parameters, generated from the same definitions as the
 parser so that the two cannot drift apart.
 
@@ -20,10 +21,10 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 
 from api.errors import ParameterError
-from coalition import queries, selectors
 from coalition.models import Campaign, Sector
-from coalition.parameters import QueryError
-from coalition.queries import AllyQuery
+from coalition.wall import queries, selectors
+from coalition.wall.parameters import QueryError
+from coalition.wall.queries import AllyQuery
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500

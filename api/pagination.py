@@ -14,8 +14,9 @@ from rest_framework.request import Request
 
 from api.errors import ParameterNotFound
 from api.filters import MAX_PAGE_SIZE, PAGE_SIZE, link_parameters
-from coalition import links, queries
-from coalition.queries import AllyQuery
+from coalition.wall import queries
+from coalition.wall.queries import AllyQuery
+from coalition.web import links
 
 
 class AllyPagination(PageNumberPagination):

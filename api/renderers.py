@@ -11,7 +11,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 
 from api.errors import ParameterError
-from coalition.spreadsheets import defused
+from coalition.web.spreadsheets import defused
 
 COLUMNS = (
     "id",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -16,11 +17,13 @@ from modeltranslation import utils as translation_utils
 from modeltranslation.translator import translator
 from rest_framework import serializers
 
-from coalition import links, logos
-from coalition.i18n import collation_key
+from coalition.images import logos
 from coalition.models import Campaign, Endorsement, Logo, Organization, Sector
-from coalition.models.proof import Method, verification_expression
-from coalition.selectors import Facets
+from coalition.proofs import public as public_proofs
+from coalition.proofs.models import Method, verification_expression
+from coalition.wall.selectors import Facets
+from coalition.web import links
+from coalition.web.languages import collation_key
 
 # The values of an ally's ``verification`` (``Endorsement.verification``).
 VERIFICATIONS = [method.value for method in Method]
@@ -163,6 +166,14 @@ class RowsShared:
     statement_columns: tuple[str, ...]
     countries: dict[str, dict[str, str]] = field(default_factory=dict)
     sectors: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Each campaign's ``proof_paths``, made at its first ally.
+    proof_paths: dict[str, Callable[[str], str]] = field(default_factory=dict)
+
+    def proof_url(self, slug: str, public_id: str) -> str:
+        paths = self.proof_paths.get(slug)
+        if paths is None:
+            paths = self.proof_paths[slug] = public_proofs.proof_paths(slug)
+        return f"{self.site}{paths(public_id)}"
 
 
 class AllySerializer(serializers.ModelSerializer):
@@ -186,6 +197,12 @@ class AllySerializer(serializers.ModelSerializer):
         "null when it has not (or the proof has gone missing).",
     )
 
+    proof_url = serializers.URLField(
+        read_only=True,
+        help_text="The ally's proof page (absolute URL, in the response's language): when it "
+        "joined and how its participation was established, with the dates of the last checks.",
+    )
+
     class Meta:
         model = Endorsement
         fields = [
@@ -199,6 +216,7 @@ class AllySerializer(serializers.ModelSerializer):
             "verified",
             "verification",
             "approved_at",
+            "proof_url",
         ]
         read_only_fields = fields
 
@@ -246,6 +264,7 @@ class AllySerializer(serializers.ModelSerializer):
             "verified": verification is not None,
             "verification": verification,
             "approved_at": fields["approved_at"].to_representation(ally["approved_at"]),
+            "proof_url": shared.proof_url(ally["campaign__slug"], ally["public_id"]),
         }
 
     def get_verified(self, ally: dict[str, Any]) -> bool:
@@ -261,6 +280,7 @@ ALLY_COLUMNS = (
     "public_id",
     "approved_at",
     "verified_by",
+    "campaign__slug",
     "organization__name",
     "organization__website",
     "organization__country",
@@ -334,12 +354,50 @@ class OrganizerSerializer(serializers.Serializer):
     logo = LogoSerializer(source="organizer_logo", allow_null=True)
 
 
+class MilestoneSerializer(serializers.Serializer):
+    date = serializers.DateField(help_text="The day of the step (YYYY-MM-DD).")
+    title = serializers.CharField(help_text="What happens, in the response's language.")
+    link = serializers.CharField(
+        allow_null=True,
+        help_text="A page about it, in the response's language; null when there is none.",
+    )
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["link"] = data["link"] or None
+        return data
+
+
 class CampaignSerializer(serializers.ModelSerializer):
     lead = serializers.CharField(help_text="One or two sentences under the title, or empty.")
     organizer = OrganizerSerializer(
         source="*", allow_null=True, help_text="Who runs the campaign; null when not given."
     )
     ally_count = serializers.IntegerField(help_text="How many allies are approved.")
+    accepts_applications = serializers.SerializerMethodField(
+        help_text="Whether its form takes applications now: false once closed by its organizers "
+        "or past closes_at."
+    )
+    goal = serializers.IntegerField(
+        allow_null=True,
+        help_text="How many organizations the campaign hopes to gather; null when it set none.",
+    )
+    closes_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When applications close (UTC; shown to visitors in time_zone); null: never.",
+    )
+    publish_at = serializers.SerializerMethodField(
+        help_text="When the campaign goes public (UTC), while it is not yet; null once public."
+    )
+    time_zone = serializers.CharField(
+        help_text="The IANA time zone its dates are shown in, such as Europe/Brussels."
+    )
+    timeline = MilestoneSerializer(
+        source="milestones",
+        many=True,
+        help_text="Its dated milestones, oldest first; titles and links in the response's "
+        "language.",
+    )
 
     class Meta:
         model = Campaign
@@ -352,6 +410,11 @@ class CampaignSerializer(serializers.ModelSerializer):
             "is_default",
             "accepts_applications",
             "ally_count",
+            "goal",
+            "closes_at",
+            "publish_at",
+            "time_zone",
+            "timeline",
         ]
         read_only_fields = fields
 
@@ -360,6 +423,16 @@ class CampaignSerializer(serializers.ModelSerializer):
         if not instance.organizer_name:
             data["organizer"] = None
         return data
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_accepts_applications(self, instance: Campaign) -> bool:
+        return instance.accepts_applications and not instance.is_closed()
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_publish_at(self, instance: Campaign) -> str | None:
+        if instance.is_public():
+            return None
+        return serializers.DateTimeField().to_representation(instance.publish_at)
 
 
 class CountryCountSerializer(serializers.Serializer):

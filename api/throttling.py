@@ -5,11 +5,11 @@ from __future__ import annotations
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from coalition.ratelimit import over_limit
+from coalition.web.ratelimit import over_limit
 
 
 class AnonymousRateThrottle(SimpleRateThrottle):
-    """DRF's rate syntax ("600/minute") counted with ``coalition.ratelimit``: every request
+    """DRF's rate syntax ("600/minute") counted with ``coalition.web.ratelimit``: every request
     counts (a 304 and a cached answer too), by the same client address as the forms' limits,
     and a cache outage lets requests through instead of failing them."""
 

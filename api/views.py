@@ -1,14 +1,16 @@
 """The public API v1: read-only, approved allies only, answered from stored renderings.
 
 Each endpoint checks its parameters first (no database), names its rendering after them, and
-hands ``coalition.caching.cached_public_response`` a ``build`` that runs the usual DRF
+hands ``coalition.publishing.renderings.cached_public_response`` a ``build`` that runs the usual DRF
 machinery. A conditional request gets a 304 and a repeated one the stored bytes, neither
-touching the database; every approval, withdrawal, removal and approved edit changes the
-public version, and so every ETag, after commit.
+touching the database. Each rendering follows the public version of what it shows (its
+campaign's, or everything's for the list of campaigns and an ally by id) and names its cache
+keys, so that a change moves on, and purges, the responses that show it and no others.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -16,18 +18,20 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import translation
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.http import quote_etag
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation.trans_real import parse_accept_lang_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import generics, viewsets
-from rest_framework.decorators import api_view
 from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from api import filters
+from api import filters, languages
 from api.errors import ParameterError, ParameterNotFound
 from api.pagination import AllyPagination
 from api.renderers import AllyCSVRenderer
@@ -40,9 +44,10 @@ from api.serializers import (
     ally_rows,
     facets_data,
 )
-from coalition import queries, selectors
-from coalition.caching import cached_public_response
 from coalition.models import Campaign, Endorsement
+from coalition.publishing import cache_keys, freshness
+from coalition.publishing.renderings import DEFAULT_POLICY, cached_public_response
+from coalition.wall import queries, selectors
 
 LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
 
@@ -51,6 +56,13 @@ LANG_PARAMETER = OpenApiParameter(
     OpenApiTypes.STR,
     enum=list(LANGUAGE_CODES),
     description="Language of country and sector names; otherwise from Accept-Language.",
+)
+# The campaign's own texts (its title, lead, timeline) are translated too.
+CAMPAIGN_LANG_PARAMETER = OpenApiParameter(
+    "lang",
+    OpenApiTypes.STR,
+    enum=list(LANGUAGE_CODES),
+    description="Language of the campaign's texts and timeline; otherwise from Accept-Language.",
 )
 _JSON = "application/json"
 ERRORS = {
@@ -92,18 +104,22 @@ def request_language(request: Request) -> str:
         if lang.lower() not in LANGUAGE_CODES:
             raise ParameterError("lang", _("“%(lang)s” is not offered.") % {"lang": lang[:20]})
         return lang.lower()
-    for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
-        try:
-            return translation.get_supported_language_variant(code)
-        except LookupError:
-            continue
-    return settings.LANGUAGE_CODE
+    return languages.accepted_language(request)
 
 
-class PublicReadMixin:
+class PublicReadMixin(languages.AnswerInRequestLanguage):
     """Answers from a stored rendering, or with a 304, whenever the public data allow it."""
 
-    def cached(self, request: Request, *, variant: str, build: Callable[[], Response]):
+    def cached(
+        self,
+        request: Request,
+        *,
+        variant: str,
+        build: Callable[[], Response],
+        scope: str = freshness.EVERYTHING,
+    ):
+        """``build``'s response, stored as a rendering of ``scope`` (see
+        ``cached_public_response``); ``build`` names its cache keys on it."""
         language = request_language(request)
         variant = "|".join([request.path, variant, request.accepted_renderer.format, language])
 
@@ -119,6 +135,7 @@ class PublicReadMixin:
             variant=variant,
             build=render,
             vary=("Accept", "Accept-Language"),
+            scope=scope,
         )
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -138,7 +155,7 @@ class AllyViewSet(PublicReadMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = AllyPagination
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
-    # Allies come from coalition.selectors (approved only), as an AllyQuery selects them; this
+    # Allies come from coalition.wall.selectors (approved only), as an AllyQuery selects them; this
     # names the model for DRF and the schema, and would show nothing if anything bypassed them.
     queryset = Endorsement.objects.none()
 
@@ -174,9 +191,15 @@ class AllyViewSet(PublicReadMixin, viewsets.ReadOnlyModelViewSet):
             page = self.paginator.paginate(allies, query=selection.query, request=request)
             context = {**self.get_serializer_context(), "sectors": selection.sectors}
             serializer = AllySerializer(page, many=True, context=context)
-            return self.paginator.get_paginated_response(serializer.data)
+            response = self.paginator.get_paginated_response(serializer.data)
+            return _tagged(response, cache_keys.keys_for_page(selection.campaign))
 
-        return self.cached(request, variant=query.cache_key(), build=build)
+        return self.cached(
+            request,
+            variant=query.cache_key(),
+            build=build,
+            scope=freshness.campaign_scope(query.campaign),
+        )
 
     @extend_schema(
         summary="One ally",
@@ -192,8 +215,10 @@ class AllyViewSet(PublicReadMixin, viewsets.ReadOnlyModelViewSet):
             # The serializer names the sector from every sector by id, as for the list.
             sectors = {sector.pk: sector for sector in selectors.sectors_all()}
             context = {**self.get_serializer_context(), "sectors": sectors}
-            return Response(AllySerializer(ally, context=context).data)
+            response = Response(AllySerializer(ally, context=context).data)
+            return _tagged(response, cache_keys.keys_for_page(None, public_ids=[ally["public_id"]]))
 
+        # Which campaign the ally is in is read with it: any change may concern it.
         return self.cached(request, variant="", build=build)
 
 
@@ -206,7 +231,8 @@ class CampaignViewSet(PublicReadMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = None
 
     def get_queryset(self) -> QuerySet[Campaign]:
-        return selectors.campaign_list_with_ally_count()
+        # The timeline of every campaign listed in one query, in its order (Milestone.Meta).
+        return selectors.campaign_list_with_ally_count().prefetch_related("milestones")
 
     def get_object(self) -> Campaign:
         try:
@@ -215,24 +241,34 @@ class CampaignViewSet(PublicReadMixin, viewsets.ReadOnlyModelViewSet):
             raise ParameterNotFound("slug", _("No campaign has this slug.")) from None
 
     @extend_schema(
-        summary="List campaigns", responses={200: CampaignSerializer(many=True), **ERRORS}
+        summary="List campaigns",
+        parameters=[CAMPAIGN_LANG_PARAMETER],
+        responses={200: CampaignSerializer(many=True), **ERRORS},
     )
     def list(self, request: Request, *args, **kwargs):
-        return self.cached(
-            request,
-            variant="",
-            build=lambda: super(CampaignViewSet, self).list(request, *args, **kwargs),
-        )
+        def build() -> Response:
+            response = super(CampaignViewSet, self).list(request, *args, **kwargs)
+            return _tagged(response, [cache_keys.CAMPAIGNS_KEY])
+
+        # Every campaign and its count: any change may concern it.
+        return self.cached(request, variant="", build=build)
 
     @extend_schema(
         summary="One campaign",
+        parameters=[CAMPAIGN_LANG_PARAMETER],
         responses={200: CampaignSerializer, **ERRORS},
     )
     def retrieve(self, request: Request, *args, **kwargs):
+        def build() -> Response:
+            campaign = self.get_object()
+            response = Response(self.get_serializer(campaign).data)
+            return _tagged(response, cache_keys.keys_for_page(campaign))
+
         return self.cached(
             request,
             variant="",
-            build=lambda: super(CampaignViewSet, self).retrieve(request, *args, **kwargs),
+            build=build,
+            scope=freshness.campaign_scope(self.kwargs["slug"]),
         )
 
 
@@ -258,12 +294,49 @@ class FacetsView(PublicReadMixin, generics.GenericAPIView):
             data = facets_data(
                 campaign=selection.campaign, facets=facets, sectors=selection.sectors
             )
-            return Response(FacetsSerializer(data).data)
+            response = Response(FacetsSerializer(data).data)
+            return _tagged(response, cache_keys.keys_for_page(selection.campaign))
 
-        return self.cached(request, variant=query.cache_key(), build=build)
+        return self.cached(
+            request,
+            variant=query.cache_key(),
+            build=build,
+            scope=freshness.campaign_scope(query.campaign),
+        )
+
+
+def _tagged(response: Response, keys: list[str]) -> Response:
+    """``response``, named by the keys of what it shows (``cache_keys``)."""
+    cache_keys.tag_response(response, keys)
+    return response
 
 
 @extend_schema(exclude=True)
-@api_view(["GET", "HEAD"])
-def not_found(request: Request, *args, **kwargs) -> Response:
-    raise NotFound(_("There is no such API endpoint; see /api/docs/."))
+class NotFoundView(languages.AnswerInRequestLanguage, APIView):
+    """Anything else under /api/: a JSON 404, in the language of the API's answers."""
+
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        raise NotFound(_("There is no such API endpoint; see /api/docs/."))
+
+
+@extend_schema(exclude=True)
+class SchemaView(languages.AnswerInRequestLanguage, SpectacularAPIView):
+    """The OpenAPI document, cached like the lists: its ETag names its bytes (which change only
+    with a release, or with ``lang``), so a conditional request is a 304."""
+
+    def finalize_response(self, request: Request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code != 200:
+            return response
+        content = response.render().content
+        response["ETag"] = quote_etag(hashlib.sha256(content).hexdigest()[:32])
+        response["Cache-Control"] = DEFAULT_POLICY.header()
+        patch_vary_headers(response, ("Accept", "Accept-Language"))
+        # A 304 carries the ETag, Cache-Control and Vary of the response it stands for.
+        conditional = get_conditional_response(request, etag=response["ETag"], response=response)
+        return conditional or response
+
+
+class DocsView(languages.AnswerInRequestLanguage, SpectacularSwaggerSplitView):
+    """The Swagger UI page, its ``<html lang>`` and its schema in the language of the API's
+    answers."""

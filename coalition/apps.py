@@ -8,9 +8,13 @@ class CoalitionConfig(AppConfig):
     verbose_name = _("Coalition")
     default = True
 
+    def ready(self) -> None:
+        # The deploy check of the signing key (manage.py check --deploy).
+        from coalition.ledger import checks  # noqa: F401
+
 
 class StaffAdminConfig(admin_apps.AdminConfig):
     """Django's admin, on our site class: it asks staff for a second factor when required."""
 
     default = False
-    default_site = "coalition.staff_auth.StaffAdminSite"
+    default_site = "coalition.web.staff_auth.StaffAdminSite"

@@ -6,6 +6,7 @@ console mail. Production sets ``DEBUG=0`` and the variables listed in the README
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -60,16 +61,21 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
 # The base of absolute links (mail, embed snippets, the API, the feed). When unset, links follow
-# the address the site is served on (see coalition.links); production sets it.
+# the address the site is served on (see coalition.web.links); production sets it.
 SITE_URL = os.getenv("SITE_URL", "").rstrip("/")
 # The site's name where no campaign names its organizer (page titles, the header); empty: the
 # product's own, "Coalition Registry", in the page's language.
 SITE_NAME = os.getenv("SITE_NAME", "").strip()
+# Who runs the site, for the privacy notice (/privacy/) and the imprint (/imprint/): a name, an
+# address for questions about personal data, a postal address (a literal "\n" breaks the line).
+OPERATOR_NAME = os.getenv("OPERATOR_NAME", "").strip()
+OPERATOR_EMAIL = os.getenv("OPERATOR_EMAIL", "").strip()
+OPERATOR_ADDRESS = os.getenv("OPERATOR_ADDRESS", "").replace("\\n", "\n").strip()
 
 INSTALLED_APPS = [
     # Before the admin, so that its forms show a field per language.
     "modeltranslation",
-    # The admin with our site class (coalition.staff_auth.StaffAdminSite: two-factor sign-in).
+    # The admin with our site class (coalition.web.staff_auth.StaffAdminSite: two-factor sign-in).
     "coalition.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -86,26 +92,35 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # The domain; then its interfaces, which import it and never each other.
     "coalition",
+    "public_site",
+    "review",
     "api",
 ]
 
 MIDDLEWARE = [
     # First, so that it sees every cookie set on the way out: a response that sets one is private.
-    "coalition.middleware.private_when_setting_cookies_middleware",
+    "coalition.web.middleware.private_when_setting_cookies_middleware",
+    # Public text compressed, outside everything that makes or changes a body (WhiteNoise too,
+    # for static files under `make run`); it sees every cookie already set.
+    "coalition.web.compression.public_compression_middleware",
     "django.middleware.security.SecurityMiddleware",
-    # Before anything that builds an absolute link (see coalition.links).
-    "coalition.links.site_url_middleware",
+    # Before anything that builds an absolute link (see coalition.web.links).
+    "coalition.web.links.site_url_middleware",
     # Before WhiteNoise, so that static files get the Content-Security-Policy too.
-    "coalition.middleware.ContentSecurityPolicyMiddleware",
-    "coalition.middleware.permissions_policy_middleware",
+    "coalition.web.middleware.ContentSecurityPolicyMiddleware",
+    "coalition.web.middleware.permissions_policy_middleware",
     # Before anything that can answer on its own, so that every API response has its headers.
     "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A view that cannot reach the database answers a 503 with Retry-After, never a 500.
-    "coalition.caching.DatabaseUnavailableMiddleware",
+    "coalition.publishing.renderings.DatabaseUnavailableMiddleware",
+    # A public page reads only its own parameters, sorted, as Varnish passes them on; around the
+    # language middleware, whose first-visit redirect carries the tracking parameters on.
+    "coalition.web.public_parameters.public_parameters_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "coalition.i18n.LanguageMiddleware",
+    "coalition.web.languages.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -113,7 +128,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Around the views that decide, withdraw or edit: it compares the public version before and
     # after them.
-    "coalition.middleware.fresh_pages_after_a_public_change_middleware",
+    "coalition.publishing.freshness.fresh_pages_after_a_public_change_middleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -127,7 +142,7 @@ AUTHENTICATION_BACKENDS = [
 
 ROOT_URLCONF = "coalition.urls"
 # A refused form gets the site's own page, in the visitor's language.
-CSRF_FAILURE_VIEW = "coalition.views.common.csrf_failure"
+CSRF_FAILURE_VIEW = "public_site.views.shortcuts.csrf_failure"
 WSGI_APPLICATION = "coalition.wsgi.application"
 
 TEMPLATES = [
@@ -141,7 +156,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "coalition.i18n.language_links",
+                "coalition.web.languages.language_links",
             ],
         },
     },
@@ -154,6 +169,19 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default takes a handful of writers at once (four applicants, two reviewers
+    # deciding the same application): a transaction that will write takes SQLite's write lock
+    # when it begins (IMMEDIATE) instead of failing "database is locked" when it first writes
+    # inside a read, and a writer waits up to SQLITE_BUSY_TIMEOUT seconds for the lock; WAL lets
+    # readers go on while one writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": envfloat("SQLITE_BUSY_TIMEOUT", "20"),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.getenv("REDIS_URL", "")
@@ -161,7 +189,7 @@ if REDIS_URL:
     CACHES = {
         "default": {
             # django-redis: one Redis client per process (Django's own backend builds one per
-            # operation) and pipelines for the rate limits (coalition.ratelimit).
+            # operation) and pipelines for the rate limits (coalition.web.ratelimit).
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.getenv("CACHE_KEY_PREFIX", "coalition"),
@@ -171,6 +199,20 @@ if REDIS_URL:
                 "SOCKET_CONNECT_TIMEOUT": envfloat("REDIS_TIMEOUT", "0.5"),
                 "SOCKET_TIMEOUT": envfloat("REDIS_TIMEOUT", "0.5"),
             },
+        }
+    }
+elif os.getenv("CACHE_DIR", ""):
+    # Without Redis, but more than one process: ``make run`` (runserver and the worker) and
+    # ``make stack`` (two gunicorn workers and the worker). The public versions
+    # (coalition.publishing.freshness) must be one for all of them, or a change made in one
+    # process (the worker launching a campaign, an import approving its rows) leaves the
+    # others serving what they rendered before; files in one directory are.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.getenv("CACHE_DIR", ""),
+            "KEY_PREFIX": os.getenv("CACHE_KEY_PREFIX", "coalition"),
+            "OPTIONS": {"MAX_ENTRIES": 20000},
         }
     }
 else:
@@ -199,6 +241,9 @@ MODELTRANSLATION_FALLBACK_LANGUAGES = ("en", "fr", "de")
 LANGUAGE_COOKIE_NAME = "coalition_language"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Read by no script: HttpOnly always; Secure like the session's (on whenever DEBUG is off).
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", str(not DEBUG))
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -230,17 +275,21 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "True")
 EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "10")
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "Coalition Registry <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where applicants' replies go (their mail comes from DEFAULT_FROM_EMAIL, often a noreply
+# address); empty: the mails ask for no reply.
+CAMPAIGN_REPLY_TO = os.getenv("CAMPAIGN_REPLY_TO", "").strip()
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
-# Background work (mail, see coalition.tasks): the worker looks for due jobs this often. The
+# Background work (mail, see coalition.jobs.tasks): the worker looks for due jobs this often. The
 # immediate mode does each job in-process right after commit: a testing aid, never production.
 WORKER_POLL_SECONDS = envfloat("WORKER_POLL_SECONDS", "1")
 BACKGROUND_WORK_IMMEDIATE = envbool("BACKGROUND_WORK_IMMEDIATE", "False")
 # The HTTP caches in front of the site (Varnish, deploy/varnish/default.vcl) purged after every
-# public change, comma-separated (http://127.0.0.1:6081); empty: none (see coalition.purge).
+# public change, comma-separated (http://127.0.0.1:6081); empty: none (see
+# coalition.publishing.purges).
 HTTP_CACHE_PURGE_URLS = envlist("HTTP_CACHE_PURGE_URLS", "")
 # Seconds after a purge when the same keys are purged once more: longer than a rendering takes,
 # so a page a cache fetched before the change and stored after the purge does not outlive it.
@@ -268,8 +317,8 @@ AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
 AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_COOLOFF_MINUTES", "15"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "coalition.staff_auth.client_ip"
-AXES_LOCKOUT_CALLABLE = "coalition.staff_auth.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "coalition.web.staff_auth.client_ip"
+AXES_LOCKOUT_CALLABLE = "coalition.web.staff_auth.lockout_response"
 AXES_VERBOSE = False
 
 # Production hardening, all on whenever DEBUG is off, each overridable.
@@ -286,14 +335,15 @@ X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy (django-csp) on every response that does not set its own (logos, the
 # wall's SVG): nothing inline, nothing from other sites. ``frame-ancestors`` is opened only for
-# the embeds, by coalition.middleware.ContentSecurityPolicyMiddleware.
+# the embeds, by coalition.web.middleware.ContentSecurityPolicyMiddleware.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
         # CSP_IMG_SRC: origins to add when logos are served from a CDN or a bucket elsewhere.
-        "img-src": [SELF, "data:", *os.getenv("CSP_IMG_SRC", "").split()],
+        # blob: is the preview of the logo an applicant chose (static/coalition/logo-field.js).
+        "img-src": [SELF, "data:", "blob:", *os.getenv("CSP_IMG_SRC", "").split()],
         "font-src": [SELF],
         "connect-src": [SELF],
         "frame-src": [SELF],
@@ -312,6 +362,17 @@ PERMISSIONS_POLICY = (
 # (space-separated origins such as "https://partner.example https://*.campaign.example").
 EMBED_FRAME_ANCESTORS = os.getenv("EMBED_FRAME_ANCESTORS", "").split()
 BEHIND_HTTPS_PROXY = envbool("BEHIND_HTTPS_PROXY", "False")
+# The site's own proxies (Varnish, a TLS proxy): only from these is X-Forwarded-For believed,
+# and the client's address is the one the nearest of them appended. Addresses or networks,
+# comma-separated; behind an HTTPS proxy, this machine's loopback unless said otherwise.
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", "127.0.0.1,::1" if BEHIND_HTTPS_PROXY else "")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an address or a network."
+        ) from None
 if BEHIND_HTTPS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -325,6 +386,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 6_291_456
 APPLY_RATE_LIMIT = (envint("APPLY_RATE_LIMIT", "10"), 3600)
 APPLY_ATTEMPT_RATE_LIMIT = (envint("APPLY_ATTEMPT_RATE_LIMIT", "60"), 3600)
 RESEND_RATE_LIMIT = (envint("RESEND_RATE_LIMIT", "5"), 3600)
+# Mails about applications one contact address may get in an hour, whatever asks for them
+# (applying, asking for links): a victim's address cannot be flooded from many networks.
+MAIL_PER_ADDRESS_PER_HOUR = envint("MAIL_PER_ADDRESS_PER_HOUR", "5")
+# Updates to allies (coalition.updates) the worker sends a minute at most, all campaigns
+# together: a mail server's or provider's sending limit is met without a burst of refusals.
+UPDATES_PER_MINUTE = envint("UPDATES_PER_MINUTE", "60")
 APPLICATION_MIN_FILL_SECONDS = envint("APPLICATION_MIN_FILL_SECONDS", "3")
 
 # Data retention (manage.py apply_retention, daily): days before unconfirmed applications are
@@ -332,7 +399,7 @@ APPLICATION_MIN_FILL_SECONDS = envint("APPLICATION_MIN_FILL_SECONDS", "3")
 RETENTION_UNCONFIRMED_DAYS = envint("RETENTION_UNCONFIRMED_DAYS", "30")
 RETENTION_PERSONAL_DATA_DAYS = envint("RETENTION_PERSONAL_DATA_DAYS", "90")
 
-# Proving a domain (coalition.domain_proof, checks done by the worker). The resolvers to ask,
+# Proving a domain (coalition.proofs.services, checks done by the worker). The resolvers to ask,
 # comma-separated "host" or "host:port" (empty: the system's); the seconds each lookup or HTTP
 # step may take; the checks one organization may ask for in an hour. Plain HTTP and private
 # addresses are refused unless turned on here: a testing aid, never for production.
@@ -344,6 +411,19 @@ DOMAIN_PROOF_ALLOW_PRIVATE = envbool("DOMAIN_PROOF_ALLOW_PRIVATE", "False")
 # The port of the web check's first request (0: the scheme's own), for tests against a local
 # server.
 DOMAIN_PROOF_WEB_PORT = envint("DOMAIN_PROOF_WEB_PORT", "0")
+
+# Webhooks (coalition.webhooks.delivery, sent by the worker): the seconds one delivery may take
+# from its connection to its answer (connecting: 5 s at most). Plain HTTP and loopback or
+# private addresses are refused unless turned on here: for development and tests, never for
+# production.
+WEBHOOK_TIMEOUT = envfloat("WEBHOOK_TIMEOUT", "10")
+WEBHOOK_ALLOW_PRIVATE = envbool("WEBHOOK_ALLOW_PRIVATE", "False")
+
+# The public log and the signed list of signatories (coalition.ledger, docs/verification.md).
+# The minisign secret key the lists are signed with (made by `manage.py signing_key create`;
+# never committed), and a file of retired public keys the well-known key file lists after it.
+SIGNING_KEY_FILE = Path(os.getenv("SIGNING_KEY_FILE", str(BASE_DIR / "var" / "signing.key")))
+SIGNING_OLD_PUBLIC_KEYS = os.getenv("SIGNING_OLD_PUBLIC_KEYS", "")
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -6,7 +6,16 @@ gives the active language's text, or the English one where a translation is miss
 
 from modeltranslation.translator import TranslationOptions, register
 
-from coalition.models import Campaign, Organization, OrganizationVersion, RejectionReason, Sector
+from coalition.models import (
+    Campaign,
+    CampaignUpdate,
+    Milestone,
+    Organization,
+    OrganizationVersion,
+    PrivacyNotice,
+    RejectionReason,
+    Sector,
+)
 
 
 @register(Campaign)
@@ -35,3 +44,21 @@ class OrganizationTranslation(TranslationOptions):
 @register(OrganizationVersion)
 class OrganizationVersionTranslation(TranslationOptions):
     fields = ("statement",)
+
+
+@register(PrivacyNotice)
+class PrivacyNoticeTranslation(TranslationOptions):
+    fields = ("text",)
+    required_languages = ("en",)
+
+
+@register(Milestone)
+class MilestoneTranslation(TranslationOptions):
+    fields = ("title", "link")
+    required_languages = ("en",)
+
+
+@register(CampaignUpdate)
+class CampaignUpdateTranslation(TranslationOptions):
+    fields = ("subject", "body")
+    required_languages = ("en",)

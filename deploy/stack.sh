@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make stack`: the production topology on this machine. Varnish on PORT (deploy/varnish/
 # default.vcl), gunicorn behind it on BACKEND_PORT, and the worker (mail, cache purges), against
-# DATABASE_URL and REDIS_URL when they are set, else SQLite and the local-memory cache. All three
+# DATABASE_URL and REDIS_URL when they are set, else SQLite and a cache in files (var/cache). All three
 # stop together: on Ctrl-C, on a signal, or when any of them exits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +30,16 @@ fi
 # The site purges this Varnish after every public change; links made outside a request (mail)
 # point at Varnish, the address visitors use.
 export HTTP_CACHE_PURGE_URLS="${HTTP_CACHE_PURGE_URLS:-http://127.0.0.1:$PORT}"
+# gunicorn sees every visitor come from Varnish on loopback: the client's address is the one
+# Varnish appends to X-Forwarded-For, believed from Varnish only. Without it, one visitor's
+# wrong passwords or API burst would count against everyone.
+export TRUSTED_PROXIES="${TRUSTED_PROXIES:-127.0.0.1,::1}"
 export PORT
+# Without Redis, a cache every process shares (coalition/settings.py: CACHE_DIR): a change made
+# in one gunicorn worker, or by the worker, moves the public versions the others read.
+if [ -z "${REDIS_URL:-}" ]; then
+  export CACHE_DIR="${CACHE_DIR:-$PWD/var/cache}"
+fi
 
 # With DEBUG off, WhiteNoise serves static files (the health probe's among them) from here only.
 "$PY" manage.py collectstatic --noinput --verbosity 0

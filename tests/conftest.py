@@ -1,16 +1,17 @@
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
-from django.utils import timezone, translation
-from PIL import Image
+from django.utils import translation
 
-from coalition.models import Campaign, Endorsement, Organization, RejectionReason, Sector
+from coalition.ledger import signing
+from coalition.models import Campaign, Endorsement, RejectionReason, Sector
 from tests.browser import axe_missing, in_ci
+from tests.factories import endorsement, image_bytes  # noqa: F401 - image_bytes: imported from here by many tests
 
 
 @pytest.fixture(autouse=True)
@@ -30,6 +31,20 @@ def _fast_and_isolated(settings, tmp_path):
     yield
     cache.clear()
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(scope="session")
+def signing_key_file(tmp_path_factory) -> Path:
+    """One minisign key for the run (``coalition.ledger.signing``): what signs the lists."""
+    path = tmp_path_factory.mktemp("signing") / "signing.key"
+    signing.signing_key_write(path, signing.secret_key_new())
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _signing_key(settings, signing_key_file):
+    settings.SIGNING_KEY_FILE = signing_key_file
+    settings.SIGNING_OLD_PUBLIC_KEYS = ""
 
 
 @pytest.fixture
@@ -60,35 +75,14 @@ def reason(db) -> RejectionReason:
 
 @pytest.fixture
 def make_endorsement(campaign, sector) -> Callable[..., Endorsement]:
+    """``make(**fields)``: an organization and its endorsement (``tests.factories.endorsement``),
+    in ``campaign`` and ``sector`` unless told otherwise, numbered so that each is new."""
     counter = iter(range(1, 100_000))
 
-    def make(
-        *,
-        status: str = Endorsement.Status.PENDING,
-        name: str | None = None,
-        website: str | None = None,
-        country: str = "DE",
-        contact_email: str | None = None,
-        campaign: Campaign = campaign,
-        sector: Sector = sector,
-    ) -> Endorsement:
-        n = next(counter)
-        organization = Organization.objects.create(
-            name=name or f"Example Org {n}",
-            website=website or f"https://org{n}.example.org",
-            country=country,
-            sector=sector,
-        )
-        return Endorsement.objects.create(
-            organization=organization,
-            campaign=campaign,
-            status=status,
-            approved_at=timezone.now() if status == Endorsement.Status.APPROVED else None,
-            contact_name=f"Contact {n}",
-            contact_role="Director",
-            contact_email=contact_email or f"contact{n}@org{n}.example.org",
-            consent_authority=True,
-            consent_publish=True,
+    def make(**fields) -> Endorsement:
+        return endorsement(
+            number=next(counter),
+            **{"campaign": campaign, "sector": sector, **fields},
         )
 
     return make
@@ -112,22 +106,6 @@ def reviewer_client(client, reviewer):
 @pytest.fixture
 def superuser(db) -> User:
     return User.objects.create_superuser("admin", "admin@registry.example", "admin-password")
-
-
-def image_bytes(
-    size: tuple[int, int] = (400, 200),
-    fmt: str = "PNG",
-    color: tuple[int, ...] = (200, 30, 60),
-    mode: str = "RGB",
-    **save_kwargs,
-) -> bytes:
-    """An image made in memory, with a shape in it so that it is not one flat colour."""
-    image = Image.new(mode, size, (255, 255, 255) if mode == "RGB" else 0)
-    inner = Image.new(mode, (size[0] // 2, size[1] // 2), color if mode == "RGB" else 128)
-    image.paste(inner, (size[0] // 4, size[1] // 4))
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **save_kwargs)
-    return buffer.getvalue()
 
 
 def csp(response) -> dict[str, list[str]]:

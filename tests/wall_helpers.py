@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from coalition import logos
+from coalition.images import logos
 from coalition.models import Campaign, Endorsement, Logo, Organization, Sector
 from tests.conftest import image_bytes
 

@@ -1,7 +1,9 @@
-"""The review queue and an endorsement's page: what reviewers see before they decide.
+"""The list of endorsements and an endorsement's page: what reviewers can look up.
 
 Reviewers (the "Reviewers" group, migration 0002) only have view permissions plus
-``coalition.decide_endorsement``. The decisions themselves are in ``coalition.admin.decisions``.
+``coalition.decide_endorsement``. They decide in the review workspace (``/review/``): an
+endorsement's page links there, and offers only what the workspace does not, revoking the
+private manage links.
 """
 
 from __future__ import annotations
@@ -9,21 +11,29 @@ from __future__ import annotations
 import csv
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
-from django.http import HttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from coalition import evidence
+from coalition import services
 from coalition.admin.audit import EndorsementEventInline
-from coalition.admin.decisions import DecisionsMixin
-from coalition.admin.display import PREVIEW_STYLE, THUMBNAIL_STYLE, logo_img
 from coalition.admin.filters import PresentCountryFilter, SectorListFilter
 from coalition.admin.organizations import version_review_context
+from coalition.admin.previews import PREVIEW_STYLE, THUMBNAIL_STYLE, logo_img
 from coalition.models import Endorsement, OrganizationVersion
-from coalition.spreadsheets import defused
+from coalition.reviewing import evidence
+from coalition.web.spreadsheets import defused
 
 Status = Endorsement.Status
 
@@ -44,7 +54,7 @@ class ProposedChangesFilter(admin.SimpleListFilter):
 
 
 @admin.register(Endorsement)
-class EndorsementAdmin(DecisionsMixin, admin.ModelAdmin):
+class EndorsementAdmin(admin.ModelAdmin):
     list_display = [
         "organization_name",
         "logo_thumbnail",
@@ -77,7 +87,7 @@ class EndorsementAdmin(DecisionsMixin, admin.ModelAdmin):
     search_help_text = _("Organization name, domain, contact email or public ID.")
     date_hierarchy = "submitted_at"
     list_per_page = 50
-    actions = ["approve_selected", "reject_selected", "remove_selected", "export_approved_csv"]
+    actions = ["export_approved_csv"]
     inlines = [EndorsementEventInline]
 
     fieldsets = [
@@ -110,6 +120,13 @@ class EndorsementAdmin(DecisionsMixin, admin.ModelAdmin):
                     "email_matches_website",
                     "consent_authority",
                     "consent_publish",
+                    "consent_authority_words",
+                    "consent_publish_words",
+                    "consent_language",
+                    "privacy_notice_version",
+                    "updates_opt_in",
+                    "updates_opt_in_words",
+                    "updates_opt_in_changed_at",
                 ]
             },
         ),
@@ -129,7 +146,7 @@ class EndorsementAdmin(DecisionsMixin, admin.ModelAdmin):
         ),
     ]
     # Only typos in the contact's name, role and language may be fixed here (by someone with
-    # change permission; reviewers only view). The status moves through the decision buttons.
+    # change permission; reviewers only view). The status moves in the review workspace.
     readonly_fields = [
         "public_id",
         "organization",
@@ -147,6 +164,14 @@ class EndorsementAdmin(DecisionsMixin, admin.ModelAdmin):
         "email_matches_website",
         "consent_authority",
         "consent_publish",
+        "consent_authority_words",
+        "consent_publish_words",
+        "consent_language",
+        "privacy_notice_version",
+        # Changed only by the contact (the form, the manage page, the unsubscribe link).
+        "updates_opt_in",
+        "updates_opt_in_words",
+        "updates_opt_in_changed_at",
         "submitted_at",
         "source_text",
         "confirmed_at",
@@ -284,19 +309,58 @@ class EndorsementAdmin(DecisionsMixin, admin.ModelAdmin):
     def organization_statement(self, obj: Endorsement) -> str:
         return obj.organization.statement
 
-    # The change page with its decision buttons
+    # The change page: a link to the workspace, where decisions are taken; revoking links
+
+    def has_decide_permission(self, request, obj=None):
+        codename = get_permission_codename("decide", self.opts)
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        context["decisions"] = self._decision_buttons(request, obj)
         if obj is not None:
+            context.update(version_review_context(obj))
             may_decide = self.has_decide_permission(request, obj)
-            context.update(version_review_context(obj, may_decide=may_decide))
+            context["decide_url"] = (
+                reverse("review:decision", args=[obj.public_id]) if may_decide else None
+            )
             context["revoke_manage_links_url"] = (
                 reverse("admin:coalition_endorsement_revoke_manage_links", args=[obj.pk])
                 if may_decide
                 else None
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        revoke = path(
+            "<int:pk>/manage-links/revoke/",
+            self.admin_site.admin_view(self.revoke_manage_links_view),
+            name="coalition_endorsement_revoke_manage_links",
+        )
+        return [revoke, *super().get_urls()]
+
+    def revoke_manage_links_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """POST only: every manage link sent to this endorsement's contact stops working."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        endorsement = self.get_object(request, str(pk))
+        if endorsement is None:
+            raise Http404
+        if not (
+            self.has_view_or_change_permission(request, endorsement)
+            and self.has_decide_permission(request, endorsement)
+        ):
+            raise PermissionDenied
+        services.endorsement_manage_links_revoke(endorsement=endorsement)
+        # The service keeps no trace of who revoked; the admin's history does.
+        self.log_change(request, endorsement, "Revoked manage links")
+        self.message_user(
+            request,
+            _("The private links sent so far to manage “%(name)s” no longer work.")
+            % {"name": endorsement.organization.name},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(
+            reverse("admin:coalition_endorsement_change", args=[endorsement.pk])
+        )
 
     @admin.action(permissions=["view"], description=_("Export approved allies as CSV"))
     def export_approved_csv(self, request, queryset):

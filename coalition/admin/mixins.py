@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
-from django.db import transaction
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 from modeltranslation.translator import translator
 
-from coalition import services
+from coalition.publishing import freshness
 
 
 class ReadOnlyAdminMixin:
@@ -54,17 +53,19 @@ class TranslatedAdmin(TranslationAdmin):
 
 
 class PublicContentAdmin(admin.ModelAdmin):
-    """Edits to what the wall and the API show must reach them at once: cached renderings
-    are keyed by the public version, so bump it once the change is committed."""
+    """Rows that every public page may show (sectors, campaigns): a save or a delete here is a
+    site-wide public change (``coalition.publishing.freshness``), named in its transaction. An
+    admin whose saves go through a service (a campaign's) overrides ``save_model`` and leaves it
+    to the service to name what changed."""
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        transaction.on_commit(services.public_version_bump)
+        freshness.public_change(site_wide=True)
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        transaction.on_commit(services.public_version_bump)
+        freshness.public_change(site_wide=True)
 
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, queryset)
-        transaction.on_commit(services.public_version_bump)
+        freshness.public_change(site_wide=True)

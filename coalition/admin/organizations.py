@@ -13,11 +13,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpResponseRedirect
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from coalition import services
-from coalition.admin.display import (
+from coalition.admin.filters import PresentCountryFilter, SectorListFilter
+from coalition.admin.mixins import ReadOnlyAdminMixin, TranslatedAdmin
+from coalition.admin.previews import (
     PREVIEW_STYLE,
     THUMBNAIL_STYLE,
     http_url,
@@ -25,9 +26,7 @@ from coalition.admin.display import (
     logo_renditions,
     same_website,
 )
-from coalition.admin.filters import PresentCountryFilter, SectorListFilter
-from coalition.admin.mixins import PublicContentAdmin, ReadOnlyAdminMixin, TranslatedAdmin
-from coalition.i18n import LANGUAGE_CODES
+from coalition.endorsements.edits import PROPOSAL_WAITING
 from coalition.models import (
     Endorsement,
     Logo,
@@ -36,7 +35,7 @@ from coalition.models import (
     Sector,
     normalize_website,
 )
-from coalition.services.organizations import PROPOSAL_WAITING
+from coalition.web.languages import LANGUAGE_CODES
 
 VersionState = OrganizationVersion.State
 
@@ -64,7 +63,7 @@ class OrganizationForm(forms.ModelForm):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(PublicContentAdmin, TranslatedAdmin):
+class OrganizationAdmin(TranslatedAdmin):
     form = OrganizationForm
     # A website typed without a scheme is https, as normalize_website makes it elsewhere.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -84,7 +83,8 @@ class OrganizationAdmin(PublicContentAdmin, TranslatedAdmin):
         "created_at",
         "updated_at",
     ]
-    # Logos only come through the pipeline in coalition.logos; the domain follows the website.
+    # Logos only come through the pipeline in coalition.images.logos; the domain follows the
+    # website.
     readonly_fields = ["domain", "logo_preview", "created_at", "updated_at"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -94,7 +94,8 @@ class OrganizationAdmin(PublicContentAdmin, TranslatedAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            # A new organization has no endorsement, so it is on no wall yet.
+            # A new organization has no endorsement, so it is on no wall yet: no public change
+            # (nor is a deletion, which its endorsements would refuse, PROTECT).
             super().save_model(request, obj, form, change)
             return
         data = form.cleaned_data
@@ -186,9 +187,9 @@ class LogoAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return logo_img(obj, PREVIEW_STYLE)
 
 
-def version_review_context(endorsement: Endorsement, *, may_decide: bool) -> dict[str, Any]:
-    """For an endorsement's page: the organization's versions, the proposal waiting for review
-    next to what the wall shows now, and (for those who may decide) the buttons for it."""
+def version_review_context(endorsement: Endorsement) -> dict[str, Any]:
+    """For an endorsement's page: the organization's versions, and the proposal waiting for
+    review next to what the wall shows now (decided in the review workspace)."""
     organization = endorsement.organization
     versions = list(
         organization.versions.select_related("logo", "decided_by").order_by("-created_at", "-pk")
@@ -217,19 +218,4 @@ def version_review_context(endorsement: Endorsement, *, may_decide: bool) -> dic
         proposed_website_changed=not same_website(proposed.website, organization.website),
         proposed_statement_changed=proposed.statement != organization.statement,
     )
-    if may_decide:
-        context["version_decisions"] = [
-            {
-                "name": name,
-                "label": label,
-                "url": reverse(
-                    f"admin:coalition_endorsement_version_{name}",
-                    args=[endorsement.pk, proposed.pk],
-                ),
-            }
-            for name, label in [
-                ("approve", _("Approve changes")),
-                ("decline", _("Decline changes")),
-            ]
-        ]
     return context

@@ -1,5 +1,5 @@
 """Domain proofs and the record of every check, to look at: the worker and the services write
-them (``coalition.domain_proof``), nobody edits them here."""
+them (``coalition.proofs.services``), nobody edits them here."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from django.contrib import admin
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from coalition import domain_proof
 from coalition.admin.mixins import ReadOnlyAdminMixin
 from coalition.models import DomainCheck, DomainProof
+from coalition.proofs import services as proofs
 
 
 class ProofStateFilter(admin.SimpleListFilter):
@@ -94,5 +94,5 @@ class DomainCheckAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("what was found"))
     def what_was_found(self, obj: DomainCheck) -> str:
         return format_html_join(
-            "", "<p>{}</p>", ((domain_proof.describe(finding),) for finding in obj.findings)
+            "", "<p>{}</p>", ((proofs.describe(finding),) for finding in obj.findings)
         )

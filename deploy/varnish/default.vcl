@@ -4,12 +4,18 @@ vcl 4.1;
 #
 # It keeps only what the app marks public (Cache-Control: public: the walls, embeds, embed.js,
 # the wall images, feeds, the API, the processed logos) and passes everything else. Each rule
-# below has its test in tests/test_varnish.py, which runs this file with only the backend line
+# below has its test in tests/publishing/test_varnish.py, which runs this file with only the backend line
 # changed.
 #
 # Purging: the app sends `PURGE /` with an `xkey-purge: <key> <key>…` header after every public
-# change (coalition/purge.py); the keys are those of the `xkey` response header
-# (coalition/cache_keys.py). Only the `purgers` ACL may purge.
+# change (coalition/publishing/purges.py); the keys are those of the `xkey` response header
+# (coalition/publishing/cache_keys.py). Only the `purgers` ACL may purge.
+#
+# The cache key: a public page's query string is cut down to the parameters it reads, sorted, so
+# that tracking parameters (utm_*, fbclid, a partner's ref…) and made-up ones make no copy of
+# their own; the block between BEGIN and END is written from the app's list by `manage.py
+# vcl_parameters` (coalition/web/public_parameters.py). Text is stored gzipped, once, and
+# unzipped for the rare client that does not take gzip (http_gzip_support, on by default).
 
 import cookie;
 import std;
@@ -52,10 +58,79 @@ acl proxies {
     "::1";
 }
 
+# BEGIN public parameters
+# Written by `manage.py vcl_parameters` from coalition/web/public_parameters.py: edit
+# the lists there and run it, never this block by hand.
+sub coalition_public_parameters {
+    if (req.url !~ "\?") {
+        return;
+    }
+    # The tracking parameters, for a redirect to carry on (vcl_deliver).
+    set req.http.X-Coalition-Carried = regsub(regsuball(
+        regsub(req.url, "^[^?]*\?", "&"),
+        "&(?!(?:utm_[^=&]*|fbclid|gclid|gbraid|wbraid|dclid|msclkid|yclid|twclid|igshid|li_fat_id|mc_cid|mc_eid|_hsenc|_hsmi|ref_src|ref)(?:[=&]|$))[^&]*", ""), "^&", "");
+    if (req.http.X-Coalition-Carried == "") {
+        unset req.http.X-Coalition-Carried;
+    }
+    # Every parameter after an &, to take them out one by one.
+    set req.url = regsub(req.url, "\?", "?&");
+    if (req.url ~ "^/(?:(?:fr|de)/)?(?:campaigns/[-a-zA-Z0-9_]+/)?\?") {
+        # The campaign's page and its wall.
+        set req.url = regsuball(req.url, "&(?!(?:country|sector|search|q|verified|order|ordering|page)(?:[=&]|$))[^&]*", "");
+    } elsif (req.url ~ "^/(?:(?:fr|de)/)?campaigns/[-a-zA-Z0-9_]+/wall\.(?:svg|png)\?") {
+        # The wall as a picture.
+        set req.url = regsuball(req.url, "&(?!(?:country|sector|search|q|verified|order|ordering|page|theme|lang|columns|names|count)(?:[=&]|$))[^&]*", "");
+    } elsif (req.url ~ "^/(?:(?:fr|de)/)?campaigns/[-a-zA-Z0-9_]+/map\.svg\?") {
+        # The map.
+        set req.url = regsuball(req.url, "&(?!(?:country|sector|search|q|verified|order|ordering|page)(?:[=&]|$))[^&]*", "");
+    } elsif (req.url ~ "^/(?:(?:fr|de)/)?campaigns/[-a-zA-Z0-9_]+/letter(?:/|\.pdf)\?") {
+        # The letter.
+        set req.url = regsuball(req.url, "&(?!(?:country|sector|search|q|verified|lang|logos)(?:[=&]|$))[^&]*", "");
+    } elsif (req.url ~ "^/(?:(?:fr|de)/)?campaigns/[-a-zA-Z0-9_]+/embed/\?") {
+        # The embed builder.
+        set req.url = regsuball(req.url, "&(?!(?:country|sector|search|q|verified|order|ordering|page|theme|lang|columns|names|count|height|ref)(?:[=&]|$))[^&]*", "");
+    } elsif (req.url ~ "^/(?:(?:fr|de)/)?campaigns/[-a-zA-Z0-9_]+/(?:feed/|share\.png)\?") {
+        # The feed and the share card.
+        set req.url = regsub(req.url, "\?.*$", "");
+    } elsif (req.url ~ "^/(?:(?:fr|de)/)?campaigns/[-a-zA-Z0-9_]+/(?:allies/[0-9a-f]{1,12}/|verify/)\?") {
+        # An ally's proof page and the verify page.
+        set req.url = regsub(req.url, "\?.*$", "");
+    } elsif (req.url ~ "^/embed/[-a-zA-Z0-9_]+/\?") {
+        # An embed.
+        set req.url = regsuball(req.url, "&(?!(?:country|sector|search|q|verified|order|ordering|page|theme|lang|columns|names|count)(?:[=&]|$))[^&]*", "");
+    } elsif (req.url ~ "^/campaigns/[-a-zA-Z0-9_]+/badge/[^/?]+\.svg\?") {
+        # An ally's badge.
+        set req.url = regsuball(req.url, "&(?!(?:theme|lang)(?:[=&]|$))[^&]*", "");
+    } elsif (req.url ~ "^/(?:embed\.js|theme/[0-9a-f]{6}\.css|favicon\.ico|static/[^?]*|media/(?:logos|heroes)/[^?]*)\?") {
+        # embed.js, a campaign's colours, the favicon, static files, logos.
+        set req.url = regsub(req.url, "\?.*$", "");
+    } elsif (req.url ~ "^/oembed\?") {
+        # The oEmbed answer.
+        set req.url = regsuball(req.url, "&(?!(?:url|format|maxwidth|maxheight)(?:[=&]|$))[^&]*", "");
+    } elsif (req.url ~ "^/api/v1/allies/\?") {
+        # The API's allies.
+        set req.url = regsuball(req.url, "&(?!(?:campaign|country|sector|search|q|verified|order|ordering|page|page_size|lang|format)(?:[=&]|$))[^&]*", "");
+    } elsif (req.url ~ "^/api/v1/facets/\?") {
+        # The API's facets.
+        set req.url = regsuball(req.url, "&(?!(?:campaign|country|sector|search|q|verified|lang|format)(?:[=&]|$))[^&]*", "");
+    } elsif (req.url ~ "^/api/v1/(?:allies/[^/?]+/|campaigns/(?:[-a-zA-Z0-9_]+/)?)\?") {
+        # The API's ally and campaigns.
+        set req.url = regsuball(req.url, "&(?!(?:lang|format)(?:[=&]|$))[^&]*", "");
+    } else {
+        # Any other page: only the tracking parameters go.
+        set req.url = regsuball(req.url, "&(?=(?:utm_[^=&]*|fbclid|gclid|gbraid|wbraid|dclid|msclkid|yclid|twclid|igshid|li_fat_id|mc_cid|mc_eid|_hsenc|_hsmi|ref_src|ref)(?:[=&]|$))[^&]*", "");
+    }
+    set req.url = std.querysort(regsub(req.url, "\?&", "?"));
+    set req.url = regsub(req.url, "\?$", "");
+}
+# END public parameters
+
 sub vcl_recv {
     if (req.restarts == 0) {
         # Set below when the backend failed on a first try; never taken from a client.
         unset req.http.X-Coalition-Grace;
+        # Set by coalition_public_parameters, for vcl_deliver; never taken from a client.
+        unset req.http.X-Coalition-Carried;
     }
 
     if (req.method == "PURGE") {
@@ -89,13 +164,18 @@ sub vcl_recv {
     }
     # Staff, applicants and their private links: never from a cache, cookies untouched.
     if (req.url ~ "^/(admin|review|language)(/|\?|$)"
-        || req.url ~ "^/([a-z]{2}/)?(apply|manage|review|confirm|not-us|resend)(/|\?|$)"
+        || req.url ~ "^/([a-z]{2}/)?(apply|manage|review|confirm|not-us|resend|unsubscribe)(/|\?|$)"
         || req.url ~ "^/([a-z]{2}/)?campaigns/[^/?]+/apply(/|\?|$)") {
         return (pass);
     }
     # A signed-in reviewer sees the same public pages, but whatever the app answers them is theirs.
     if (req.http.Cookie ~ "(^|;\s*)sessionid=") {
         return (pass);
+    }
+
+    # Only what the page reads makes a copy of its own (once: a restart keeps the URL).
+    if (req.restarts == 0) {
+        call coalition_public_parameters;
     }
 
     # The language cookie is the only one a public page depends on (the language of unprefixed
@@ -148,13 +228,19 @@ sub vcl_hash {
     return (lookup);
 }
 
+sub vcl_backend_fetch {
+    unset bereq.http.X-Coalition-Carried;
+}
+
 sub vcl_backend_response {
     if (bereq.uncacheable) {
         return (deliver);
     }
-    if (beresp.status >= 500) {
+    if (beresp.status >= 500 || beresp.status == 429) {
         # An error where a copy could be kept: drop it. A background refresh so keeps the last
-        # good copy; a client waiting for this fetch is restarted to get it (vcl_synth).
+        # good copy; a client waiting for this fetch is restarted to get it (vcl_synth). A 429
+        # (one client over the API's limit) is no answer for anyone else either: stored as
+        # "not cacheable" it would send every request past the last good copy for a minute.
         if (bereq.is_bgfetch || !bereq.http.X-Coalition-Grace) {
             return (abandon);
         }
@@ -173,13 +259,19 @@ sub vcl_backend_response {
         set beresp.ttl = 60s;
         return (deliver);
     }
-    # The app names what each public response shows (coalition/cache_keys.py); one it did not
+    # The app names what each public response shows (coalition/publishing/cache_keys.py); one it did not
     # name (a static file) goes with everything, so that no purge can miss it.
     if (!beresp.http.xkey) {
         set beresp.http.xkey = "site";
     }
     # s-maxage (or max-age) from the app is the TTL; the last good copy is kept a day longer.
     set beresp.grace = 24h;
+    # Text is kept gzipped (the app compresses what it marks public; this is for what it did
+    # not): one copy, unzipped on the way out for a client that does not accept gzip. Only
+    # what is cached: what is passed (a form and its CSRF token) goes out as the app sent it.
+    if (!beresp.http.Content-Encoding && beresp.http.Content-Type ~ "^(?:text/|application/(?:json|javascript|ecmascript|xml|[-.\w]+\+(?:json|xml))|image/svg\+xml)") {
+        set beresp.do_gzip = true;
+    }
     return (deliver);
 }
 
@@ -200,6 +292,16 @@ sub vcl_synth {
 }
 
 sub vcl_deliver {
+    # A redirect (the first visit's language, a missing slash) passes on the tracking
+    # parameters that the lookup left out, so that the page it leads to still has them.
+    if (req.http.X-Coalition-Carried && resp.status >= 300 && resp.status < 400
+        && resp.http.Location) {
+        if (resp.http.Location ~ "\?") {
+            set resp.http.Location = resp.http.Location + "&" + req.http.X-Coalition-Carried;
+        } else {
+            set resp.http.Location = resp.http.Location + "?" + req.http.X-Coalition-Carried;
+        }
+    }
     if (obj.uncacheable) {
         set resp.http.X-Cache = "PASS";
     } else if (obj.hits > 0) {
@@ -210,4 +312,11 @@ sub vcl_deliver {
     if (obj.hits > 0 && obj.ttl <= 0s) {
         set resp.http.X-Cache = "HIT STALE";
     }
+    # The purge keys are for this cache (xkey) and for a CDN put in its place (Surrogate-Key,
+    # Cache-Tag), never for a visitor: on a page of 200 allies they are 10.9 KB of headers on
+    # every answer, more than half of the embed's gzipped body (docs/performance.md). A CDN
+    # in front of this Varnish, purging by tag, would keep its own header here.
+    unset resp.http.xkey;
+    unset resp.http.Surrogate-Key;
+    unset resp.http.Cache-Tag;
 }

@@ -5,6 +5,8 @@
   var root = document.querySelector(".review[data-page]");
   if (!root) return;
   var page = root.getAttribute("data-page");
+  // The reviewer's choice (review/shortcuts.py): single keys, with Alt, or off (WCAG 2.2 SC 2.1.4).
+  var keys = root.getAttribute("data-keys") || "single";
 
   // The shortcuts are listed only where they work: with this script.
   Array.prototype.forEach.call(document.querySelectorAll("[data-shortcuts]"), function (el) {
@@ -48,14 +50,28 @@
     var details = document.querySelector("[data-reject]");
     if (!details) return;
     details.open = true;
-    var reason = details.querySelector("select");
+    var reason = details.querySelector("input[type=radio]:checked") ||
+      details.querySelector("input[type=radio], select");
     if (reason) reason.focus();
   }
 
+  // The shortcut an event is, as the reviewer set them; "" for any other key.
+  function shortcut(event) {
+    if (keys === "off" || event.ctrlKey || event.metaKey) return "";
+    if (keys === "alt") {
+      if (!event.altKey || event.shiftKey) return "";
+      if (/^[a-z]$/.test(event.key)) return event.key;
+      // With Alt a Mac types another character (Option+a is "å"): the key's place names it.
+      var match = /^Key([A-Z])$/.exec(event.code || "");
+      return match ? match[1].toLowerCase() : "";
+    }
+    return event.altKey ? "" : event.key;
+  }
+
   document.addEventListener("keydown", function (event) {
-    if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
-    if (typing(event.target)) return;
-    var key = event.key;
+    if (event.defaultPrevented || typing(event.target)) return;
+    var key = shortcut(event);
+    if (!key) return;
     if (page === "queue") {
       if (key === "j") { moveInQueue(1); event.preventDefault(); }
       else if (key === "k") { moveInQueue(-1); event.preventDefault(); }

@@ -1,7 +1,7 @@
 """Fixtures for the end-to-end journeys: one Chromium per module, a live server, the mail.
 
-Like ``tests/test_browser.py``: skipped, with the reason, where there is no Chromium or
-Playwright; under CI (CI=true) that is a failure instead.
+Skipped, with the reason, where there is no Chromium or Playwright; under CI (CI=true) that is
+a failure instead.
 """
 
 from __future__ import annotations

@@ -178,6 +178,7 @@ def test_the_journey_works_on_any_port_and_every_mailed_link_follows_it(page, se
     confirm_url = _link(server.mail("confirm"), "confirm")
     assert confirm_url.startswith(f"{server.url}/confirm/")
     page.goto(confirm_url)
+    page.get_by_role("button", name="Confirm my address").click()
     shot(page, "2-confirmed")
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Thank you, your address is confirmed"

@@ -10,11 +10,9 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from playwright.sync_api import expect
 
-from coalition.models import Campaign, Endorsement
+from coalition.models import Campaign
 from tests.browser import ROOT, describe, run_axe
-from tests.browser.journeys import Applicant, button, fill_application, submit
 
 DOCS = ROOT / "docs"
 
@@ -105,25 +103,3 @@ def test_screenshots_of_the_campaign_page(page, site, demo, width):
     target.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(target), full_page=True)
     assert target.stat().st_size > 10_000
-
-
-def test_a_visitor_from_a_press_link_signs_on_and_the_application_remembers_the_link(
-    page, site, demo, shot
-):
-
-    assert not site.endswith(":8000")
-    page.goto(f"{site}/?ref=press-release&utm_medium=email")
-    page.get_by_role("link", name="Sign on", exact=True).click()
-    page.wait_for_url("**/apply/?ref=press-release&utm_medium=email")
-    shot(page, "1-form-from-press-link")
-
-    applicant = Applicant(
-        name="Juniper Child Line", website="https://juniper.example", email="ada@juniper.example"
-    )
-    fill_application(page, applicant)
-    submit(page, button(page, "en", "Send application"))
-
-    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
-    shot(page, "2-check-your-email")
-    endorsement = Endorsement.objects.get(organization__name=applicant.name)
-    assert endorsement.source == {"ref": "press-release", "utm_medium": "email"}

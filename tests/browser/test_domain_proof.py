@@ -14,8 +14,10 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from coalition import domain_proof, emails, services, tasks
+from coalition import services
+from coalition.jobs import outbox, tasks
 from coalition.models import DomainCheck, Endorsement
+from coalition.proofs import services as proofs
 from tests.browser.journeys import (
     Applicant,
     button,
@@ -60,6 +62,7 @@ def test_an_applicant_proves_the_domain_by_dns_and_the_wall_shows_the_mark(
     confirm_mail = mail_to(applicant.email, f"Confirm {applicant.name}'s application")
     assert "coalition-verification=" in confirm_mail.body
     page.goto(link(confirm_mail, "confirm"))
+    submit(page, button(page, "en", "Confirm my address"))
     page.goto(page.locator(".private-link a").get_attribute("href"))
 
     # The manage page shows the record to add; the applicant adds it and presses Check now.
@@ -73,7 +76,7 @@ def test_an_applicant_proves_the_domain_by_dns_and_the_wall_shows_the_mark(
     submit(page, button(page, "en", "Check now"))
     expect(section.get_by_role("status")).to_contain_text("Checking your domain")
     assert zone.asked == []
-    assert tasks.run(domain_proof.QUEUE).done == 1
+    assert tasks.run(proofs.QUEUE).done == 1
 
     # The page's script sees the check done and shows the result, without a click.
     expect(section).to_contain_text(
@@ -96,8 +99,8 @@ def test_an_applicant_proves_the_domain_by_dns_and_the_wall_shows_the_mark(
     del zone.txt[DOMAIN]
     settings.BACKGROUND_WORK_IMMEDIATE = False  # the worker checks, and the outbox mails
     call_command("recheck_domains", stdout=io.StringIO())
-    assert tasks.run(domain_proof.QUEUE).done == 1
-    tasks.run(emails.OUTBOX)
+    assert tasks.run(proofs.QUEUE).done == 1
+    tasks.run(outbox.OUTBOX)
     gone = mail_to(applicant.email, f"We can no longer find the proof for {DOMAIN}")
     assert "/manage/" in gone.body
     page.reload()  # the browser may keep the wall a minute (max-age): ask again
@@ -107,8 +110,8 @@ def test_an_applicant_proves_the_domain_by_dns_and_the_wall_shows_the_mark(
     settings.REQUIRE_STAFF_2FA = False
     with time_machine.travel(timezone.now() + timedelta(days=7, minutes=5), tick=True):
         call_command("recheck_domains", stdout=io.StringIO())
-        assert tasks.run(domain_proof.QUEUE).done == 1
-        tasks.run(emails.OUTBOX)
+        assert tasks.run(proofs.QUEUE).done == 1
+        tasks.run(outbox.OUTBOX)
         page.goto(f"{site}/review/")
         page.get_by_label("Username").fill(reviewer_user.username)
         page.get_by_label("Password").fill("correct horse battery")

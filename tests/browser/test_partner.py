@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 
 from coalition.models import Endorsement, Organization, Sector
 from tests.browser import second_origin
-from tests.browser.journeys import Applicant, button, fill_application, submit
 from tests.wall_helpers import make_logo
 
 ALLIES = 30
@@ -130,39 +129,3 @@ def test_a_partner_pastes_both_snippets_into_their_own_site(
         _first_logo_shows(frame)
         height = int(re.search(r'height="(\d+)"', iframe_snippet).group(1))
         assert frame_element.evaluate("element => element.offsetHeight") == height
-
-
-def test_organizations_that_sign_on_through_a_partners_wall_are_credited_to_the_partner(
-    page, site, reference_data, allies, shot
-):
-    slug = reference_data.slug
-    page.goto(f"{site}/campaigns/{slug}/embed/")
-    page.get_by_label("Your site’s name (optional)").fill("Partner Daily")
-    # The snippets follow as the partner types (the builder's script), before any reload.
-    expect(page.get_by_label(SCRIPT_LABEL)).to_have_value(re.compile('data-ref="Partner Daily"'))
-    shot(page, "1-builder-with-ref")
-    script_snippet = page.get_by_label(SCRIPT_LABEL).input_value()
-
-    with second_origin({"/": _host_page("Our partners", script_snippet)}) as origin:
-        page.goto(f"{origin}/")
-        frame = page.wait_for_selector("[data-coalition-wall] iframe").content_frame()
-        frame.wait_for_selector(".wall")
-        assert "ref=Partner+Daily" in frame.url
-        with page.context.expect_page() as opened:
-            frame.get_by_role("link", name="Sign on", exact=True).click()
-        form = opened.value
-        form.wait_for_load_state()
-        assert form.url == f"{site}/campaigns/{slug}/apply/?ref=Partner+Daily"
-
-        applicant = Applicant(
-            name="Rowan Safety Hub",
-            website="https://rowan-hub.example",
-            email="ada@rowan-hub.example",
-        )
-        fill_application(form, applicant)
-        submit(form, button(form, "en", "Send application"))
-        expect(form.get_by_role("heading", level=1)).to_have_text("Check your email")
-        shot(form, "2-applied-through-the-partner")
-
-    endorsement = Endorsement.objects.get(organization__name=applicant.name)
-    assert endorsement.source == {"ref": "Partner Daily"}

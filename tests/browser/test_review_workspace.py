@@ -19,7 +19,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from coalition import evidence, services
+from coalition import services
 from coalition.models import (
     Endorsement,
     EndorsementEvent,
@@ -78,7 +78,7 @@ def _application(
         consent_publish=True,
         confirmed_at=timezone.now() - timedelta(days=days),
     )
-    evidence.evidence_refresh(endorsement=endorsement)
+    services.evidence_refresh(endorsement=endorsement)
     return endorsement
 
 
@@ -268,12 +268,12 @@ def test_the_keyboard_shortcuts_work_and_are_listed(browser, site, queue):
         expect(tick).to_be_focused()
         assert Endorsement.objects.get(pk=queue["lookalike"].pk).status == Status.PENDING
 
-        # r opens the rejection with its reason; the reviewer picks one and sends it.
+        # r opens the rejection at its first reason; the reviewer picks one, read whole, and
+        # sends it.
         page.locator("body").click(position={"x": 5, "y": 5})
         page.keyboard.press("r")
-        reason_field = page.get_by_label("Reason")
-        expect(reason_field).to_be_focused()
-        reason_field.select_option(value=str(reason.pk))
+        expect(page.locator("[data-reject] input[type=radio]").first).to_be_focused()
+        page.get_by_label(reason.text).check()
         submit(page, page.get_by_role("button", name="Reject", exact=True))
         lookalike = Endorsement.objects.get(pk=queue["lookalike"].pk)
         assert lookalike.status == Status.REJECTED
@@ -297,6 +297,7 @@ def test_approving_a_lookalike_needs_the_tick_in_the_browser_too(browser, site, 
         assert Endorsement.objects.get(pk=queue["lookalike"].pk).status == Status.PENDING
 
         page.get_by_label("I checked that this is a different organization.").check()
+        page.locator("[data-approve]").get_by_label("Note").fill("Their register entry differs.")
         submit(page, page.get_by_role("button", name="Approve", exact=True))
 
         event = EndorsementEvent.objects.get(endorsement=queue["lookalike"])

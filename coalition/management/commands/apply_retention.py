@@ -7,7 +7,8 @@ from coalition import services
 
 class Command(BaseCommand):
     help = (
-        "Delete unconfirmed applications, sent mail and done cache purges after "
+        "Delete unconfirmed applications, sent mail, done cache purges and webhook deliveries "
+        "after "
         "RETENTION_UNCONFIRMED_DAYS, and erase the contact details, the link that brought them "
         "(and rejected logos) of ended applications after "
         "RETENTION_PERSONAL_DATA_DAYS. Meant to run once a day."
@@ -19,5 +20,6 @@ class Command(BaseCommand):
             f"Retention: {report.unconfirmed_deleted} unconfirmed applications deleted, "
             f"{report.personal_data_erased} contacts erased, {report.logos_deleted} logos "
             f"deleted, {report.sent_mail_deleted} sent emails deleted, "
-            f"{report.purges_deleted} done cache purges deleted."
+            f"{report.purges_deleted} done cache purges deleted, "
+            f"{report.webhook_deliveries_deleted} done webhook deliveries deleted."
         )

@@ -10,8 +10,10 @@ from django.utils import timezone
 from django_countries import countries
 from PIL import Image, ImageDraw
 
-from coalition import logos, selectors
+from coalition.images import logos
+from coalition.ledger.services import log_backfill
 from coalition.models import Endorsement, Logo, Organization, Sector, registrable_domain
+from coalition.wall import selectors
 
 LOGO_VARIETY = 40
 
@@ -74,6 +76,8 @@ class Command(BaseCommand):
                 ],
                 batch_size=1000,
             )
+            # Written approved directly: their joined entries in the public log, in order.
+            log_backfill(campaign=campaign, at=now)
         self.stdout.write(f"Bench data: {allies} approved allies in “{campaign.slug}”")
 
     @staticmethod

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from coalition import domain_proof
+from coalition.proofs import services as proofs
 
 
 class Command(BaseCommand):
@@ -13,5 +13,5 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options) -> None:
-        queued = domain_proof.domain_recheck_all()
+        queued = proofs.domain_recheck_all()
         self.stdout.write(f"Domain proofs: {queued} checks queued for the worker.")

@@ -1,7 +1,8 @@
-"""Convert the world map's shapes, once, into ``coalition/data/world.json``.
+"""Convert the world map's shapes, once, into ``coalition/campaigns/data/world.json``.
 
 The shapes are those of ``@svg-maps/world`` (npm; MapSVG's world map, CC BY 4.0: see
-``coalition/data/LICENSE-world-map.md``), already projected into a 1010 × 666 box and named by
+``coalition/campaigns/data/LICENSE-world-map.md``), already projected into a 1010 × 666 box and
+named by
 ISO 3166-1 alpha-2 code. Run this only to update them; the result is committed, and nothing is
 fetched at run time::
 
@@ -25,7 +26,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django_countries import countries as country_names
 
-OUTPUT = Path(settings.BASE_DIR) / "coalition" / "data" / "world.json"
+OUTPUT = Path(settings.BASE_DIR) / "coalition" / "campaigns" / "data" / "world.json"
 SOURCE = "@svg-maps/world 2.0.0 (MapSVG, https://mapsvg.com/maps/world), CC BY 4.0"
 # In the source's units (the map is 1010 wide): how far a simplified outline may stray, and the
 # smallest outline (by its box's area) worth drawing beside a country's largest one.
@@ -191,7 +192,7 @@ def read_source(path: Path) -> dict:
 
 
 class Command(BaseCommand):
-    help = "Convert @svg-maps/world's index.js into coalition/data/world.json (run once)."
+    help = "Convert @svg-maps/world's index.js into coalition/campaigns/data/world.json (run once)."
 
     def add_arguments(self, parser):
         parser.add_argument("source", type=Path, help="The package's index.js.")

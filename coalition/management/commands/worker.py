@@ -1,5 +1,5 @@
 """``manage.py worker``: the one process that does the site's background work (see
-``coalition.tasks``). Deployments start it by this name."""
+``coalition.jobs.tasks``). Deployments start it by this name."""
 
 from __future__ import annotations
 
@@ -10,14 +10,15 @@ import threading
 from django.conf import settings
 from django.core.management import BaseCommand
 
-from coalition import tasks
+from coalition.jobs import tasks
 
-logger = logging.getLogger("coalition.tasks")
+logger = logging.getLogger("coalition.jobs.tasks")
 
 
 class Command(BaseCommand):
     help = (
-        "Do the background work the site records (mail): poll for due jobs, do them, retry "
+        "Do the background work the site records (mail, purges, domain checks) and what a "
+        "moment calls for (a campaign's launch): poll for due jobs, do them, retry "
         "failures with a growing delay. Runs until SIGTERM or Ctrl-C, finishing the job under "
         "way; with --once it does what is due and exits (for cron)."
     )

@@ -1,0 +1,1 @@
+"""Logo and image handling: the logo pipeline (``logos``), hero images, colours and contrast."""

@@ -1,0 +1,2 @@
+"""A coalition anyone can verify: the append-only, hash-chained public log of each campaign and
+the signed list of its signatories."""

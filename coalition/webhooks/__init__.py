@@ -1,0 +1,1 @@
+"""Webhooks: signed deliveries (Standard Webhooks) of public events to partners' systems."""
