@@ -256,19 +256,28 @@ def perform(queue: Queue, pk: int) -> bool | None:
         queue.perform(job)
     except Exception as exc:  # noqa: BLE001 - any failure of the remote side means "try later"
         delay = queue.backoff(job.attempts)
-        queue.pending().filter(pk=pk).update(
-            claimed_until=None,
-            next_attempt_at=timezone.now() + delay,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        retried = (
+            queue.pending()
+            .filter(pk=pk)
+            .update(
+                claimed_until=None,
+                next_attempt_at=timezone.now() + delay,
+                last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            )
         )
-        logger.warning(
-            "%s %s failed (attempt %s), next attempt in %s: %s",
-            queue.name,
-            pk,
-            job.attempts,
-            delay,
-            exc,
-        )
+        if retried:
+            logger.warning(
+                "%s %s failed (attempt %s), next attempt in %s: %s",
+                queue.name,
+                pk,
+                job.attempts,
+                delay,
+                exc,
+            )
+        else:  # ``perform`` gave it up (``also_done``) before raising: no attempt follows
+            logger.warning(
+                "%s %s failed (attempt %s) and was given up: %s", queue.name, pk, job.attempts, exc
+            )
         return False
     # Only a job still pending: one that ``perform`` gave up on (``also_done``) stays so.
     queue.pending().filter(pk=pk).update(

@@ -318,11 +318,35 @@ def _share_context(request: HttpRequest, endorsement: Endorsement) -> dict[str, 
     }
 
 
+def _render_manage(
+    request: HttpRequest,
+    endorsement: Endorsement,
+    token: str,
+    *,
+    status: int = 200,
+    form: ManageForm | None = None,
+    withdraw_form: WithdrawForm | None = None,
+    **extra: object,
+) -> HttpResponse:
+    """The manage page, whole, whichever of its forms was sent: after a refused withdrawal or
+    check, an approved ally still sees its badge and share links."""
+    context = _manage_context(endorsement, token)
+    if form is None:
+        form = ManageForm.for_organization(endorsement.organization, proposed=context["proposed"])
+    context.update(
+        form=form,
+        withdraw_form=WithdrawForm() if withdraw_form is None else withdraw_form,
+        saved=request.GET.get("saved"),
+        **extra,
+    )
+    context.update(_share_context(request, endorsement))
+    return render(request, "coalition/manage.html", context, status=status)
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 @token_page(tokens.endorsement_from_manage_token)
 def manage(request: HttpRequest, endorsement: Endorsement, token: str) -> HttpResponse:
-    context = _manage_context(endorsement, token)
-    if request.method == "POST" and context["editable"]:
+    if request.method == "POST" and endorsement.status in Endorsement.LIVE_STATUSES:
         form = ManageForm(request.POST, request.FILES)
         if form.is_valid():
             try:
@@ -341,12 +365,9 @@ def manage(request: HttpRequest, endorsement: Endorsement, token: str) -> HttpRe
                     reverse("manage", kwargs={"token": token})
                     + ("?saved=review" if review else "?saved=1")
                 )
-    else:
-        form = ManageForm.for_organization(endorsement.organization, proposed=context["proposed"])
-    context.update(form=form, withdraw_form=WithdrawForm(), saved=request.GET.get("saved"))
-    context.update(_share_context(request, endorsement))
+        return _render_manage(request, endorsement, token, status=400, form=form)
     status = 400 if request.method == "POST" else 200
-    return render(request, "coalition/manage.html", context, status=status)
+    return _render_manage(request, endorsement, token, status=status)
 
 
 @require_safe
@@ -367,19 +388,14 @@ def manage_data(request: HttpRequest, endorsement: Endorsement, token: str) -> H
 @token_page(tokens.endorsement_from_manage_token)
 def manage_withdraw(request: HttpRequest, endorsement: Endorsement, token: str) -> HttpResponse:
     form = WithdrawForm(request.POST)
-    context = _manage_context(endorsement, token)
     if form.is_valid():
         try:
             services.endorsement_withdraw(endorsement=endorsement)
         except services.EndorsementTransitionError as error:
             form.add_error(None, str(error))
         else:
-            return render(request, "coalition/withdrawn.html", context)
-    context.update(
-        form=ManageForm.for_organization(endorsement.organization, proposed=context["proposed"]),
-        withdraw_form=form,
-    )
-    return render(request, "coalition/manage.html", context, status=400)
+            return render(request, "coalition/withdrawn.html", _manage_context(endorsement, token))
+    return _render_manage(request, endorsement, token, status=400, withdraw_form=form)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -395,15 +411,9 @@ def manage_domain_check(request: HttpRequest, endorsement: Endorsement, token: s
         try:
             proofs.domain_check_request(endorsement=endorsement)
         except proofs.DomainCheckRefused as error:
-            context = _manage_context(endorsement, token)
-            context.update(
-                form=ManageForm.for_organization(
-                    endorsement.organization, proposed=context["proposed"]
-                ),
-                withdraw_form=WithdrawForm(),
-                domain_check_refused=str(error),
+            response = _render_manage(
+                request, endorsement, token, status=429, domain_check_refused=str(error)
             )
-            response = render(request, "coalition/manage.html", context, status=429)
             response["Retry-After"] = str(int(proofs.LIMIT_WINDOW.total_seconds()))
             return response
     return redirect(reverse("manage", kwargs={"token": token}) + "#domain-proof")
@@ -422,13 +432,5 @@ def manage_updates(request: HttpRequest, endorsement: Endorsement, token: str) -
             words=str(form.fields["updates_opt_in"].label),
         )
     except services.ServiceError as error:
-        context = _manage_context(endorsement, token)
-        context.update(
-            form=ManageForm.for_organization(
-                endorsement.organization, proposed=context["proposed"]
-            ),
-            withdraw_form=WithdrawForm(),
-            updates_error=str(error),
-        )
-        return render(request, "coalition/manage.html", context, status=400)
+        return _render_manage(request, endorsement, token, status=400, updates_error=str(error))
     return redirect(reverse("manage", kwargs={"token": token}) + "?updates=saved#updates")

@@ -152,6 +152,22 @@ def test_the_manage_page_of_an_approved_ally_offers_badge_snippet_and_links(
     assert all(src.startswith("/static/") for src in re.findall(r'<script src="([^"]+)"', page))
 
 
+def test_a_refused_withdrawal_keeps_the_share_section_of_the_manage_page(client, make_endorsement):
+    ally = make_endorsement(status=Status.APPROVED, name="Alder Helpline")
+    withdraw = reverse("manage-withdraw", kwargs={"token": tokens.manage_token(ally)})
+
+    # The box left unticked: the page comes back whole, saying why, and nothing changed.
+    response = client.post(withdraw, {})
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Tick the box to confirm the withdrawal." in page
+    assert snippet_of(page) == sharing.badge_snippet(ally, sharing.badge.BadgeLooks())
+    assert "bsky.app" in page
+    ally.refresh_from_db()
+    assert ally.status == Status.APPROVED
+
+
 def test_the_manage_page_draws_the_snippet_in_the_language_and_colours_chosen(
     client, make_endorsement
 ):

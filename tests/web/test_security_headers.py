@@ -167,8 +167,16 @@ def test_no_page_needs_inline_scripts_or_styles(client, site, superuser):
     for url in [
         *_admin_urls(),
         f"/admin/coalition/endorsement/{endorsement.pk}/change/",
-        f"/admin/coalition/endorsement/{endorsement.pk}/approve/",
         f"/admin/coalition/organization/{endorsement.organization_id}/change/",
+        # The reviewer workspace, where the decisions are made (the admin only shows them).
+        "/review/",
+        "/review/decided/",
+        "/review/dashboard/",
+        "/review/campaigns/",
+        "/review/team/",
+        "/review/updates/",
+        "/review/updates/new/",
+        f"/review/{endorsement.public_id}/",
     ]:
         response = client.get(url, follow=True)
         assert response.status_code == 200, url

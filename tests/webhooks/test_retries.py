@@ -54,9 +54,10 @@ def test_a_receiver_down_for_a_while_gets_the_delivery_on_a_retry(
     attempts = list(sent.attempts_made.all())
     assert [(a.succeeded, a.response_code) for a in attempts] == [(False, None), (True, 204)]
     assert attempts[0].error.startswith("Could not connect")
-    # The real schedule's first wait: 5 s after the failure (plus at most a poll).
+    # The real schedule's first wait: 5 s after the failure, plus a poll and the attempt itself
+    # (generous: a loaded CI machine stalls for a second or two).
     [gap] = _gaps(sent)
-    assert 5 <= gap < 6.5, gap
+    assert 5 <= gap < 8, gap
     assert len(receiver.verified) == 1
     assert receiver.verified[0].headers["webhook-id"] == sent.message_id
     print(f"\nwebhook retry, receiver down then up: attempts {len(attempts)}, gap {gap} s")
@@ -85,8 +86,8 @@ def test_503s_are_retried_on_the_schedule_and_each_attempt_recorded(
     assert attempts[3].error == ""
     gaps = _gaps(sent)
     for gap, wait in zip(gaps, schedule, strict=True):
-        # The wait, plus the attempt itself and a poll (a loaded machine: up to a second).
-        assert wait.total_seconds() <= gap < wait.total_seconds() + 1, gaps
+        # The wait, plus the attempt itself and a poll (a loaded machine: up to two seconds).
+        assert wait.total_seconds() <= gap < wait.total_seconds() + 2, gaps
     # One webhook-id for all four; each attempt signed at its own time, each verified.
     assert {item.headers["webhook-id"] for item in receiver.received} == {sent.message_id}
     assert len(receiver.verified) == 4
@@ -95,7 +96,7 @@ def test_503s_are_retried_on_the_schedule_and_each_attempt_recorded(
 
 
 def test_a_delivery_is_given_up_after_24_hours_and_can_be_sent_again(
-    endpoint, receiver, send_due, make_endorsement
+    endpoint, receiver, send_due, make_endorsement, caplog
 ):
     receiver.mode = "503"
     with time_machine.travel(timezone.now(), tick=True) as clock:
@@ -115,6 +116,10 @@ def test_a_delivery_is_given_up_after_24_hours_and_can_be_sent_again(
         # The next wait (2 min) would end past the 24 hours: given up now.
         assert sent.failed_at is not None
         assert sent.next_attempt_at is None
+        # The log says so, rather than announcing an attempt that will not come.
+        last = [r.getMessage() for r in caplog.records if r.name == "coalition.jobs.tasks"][-1]
+        assert last.endswith("was given up: " + sent.last_error), last
+        assert "next attempt" not in last
         clock.move_to(sent.created_at + timedelta(hours=30))
         assert send_due() == tasks.Tally()  # nothing more to do
 
