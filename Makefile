@@ -21,9 +21,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 # Debian's packages are installed where they are missing and we are root; otherwise we say what
 # to install (the site runs without them, and its PDF answers 503 saying so).
 PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-# The pictures (the wall's PNG, the share card: coalition/images/fonts.py) draw in DejaVu too, and
-# Chinese, Japanese and Korean names in Droid Sans Fallback, emoji in Noto Color Emoji.
-PICTURE_FONTS := fonts-droid-fallback fonts-noto-color-emoji
+# The pictures (the wall's PNG, the share card: coalition/images/fonts.py) draw in DejaVu too,
+# Indic, Thai, Burmese and Ethiopic names in Noto, Chinese, Japanese and Korean names in Droid Sans
+# Fallback, emoji in Noto Color Emoji.
+PICTURE_FONTS := fonts-noto-core fonts-droid-fallback fonts-noto-color-emoji
 
 system-deps:
 	@missing=""; \
@@ -33,6 +34,7 @@ system-deps:
 	echo "$$libraries" | grep -q 'libharfbuzz-subset\.so\.0' || missing="$$missing libharfbuzz-subset0"; \
 	{ fc-list 2>/dev/null | grep -q 'DejaVuSans\.ttf' || [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; } \
 		|| missing="$$missing fonts-dejavu-core"; \
+	[ -f /usr/share/fonts/truetype/noto/NotoSansDevanagari-Regular.ttf ] || missing="$$missing fonts-noto-core"; \
 	[ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || missing="$$missing fonts-droid-fallback"; \
 	[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing="$$missing fonts-noto-color-emoji"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -41,7 +43,7 @@ system-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES) $(PICTURE_FONTS); \
 	else \
 		echo "NOTE: the letter's PDF and the pictures need$$missing (WeasyPrint's Pango, fonts for" \
-			"Greek, Cyrillic, Arabic, Chinese names and emoji). On Debian or Ubuntu:" \
+			"Greek, Cyrillic, Arabic, Indic, Thai, Chinese names and emoji). On Debian or Ubuntu:" \
 			"sudo apt-get install $(PDF_PACKAGES) $(PICTURE_FONTS)."; \
 		echo "      Until then /campaigns/<slug>/letter.pdf answers 503 and its tests fail."; \
 	fi

@@ -63,12 +63,9 @@ class BadgeLooks:
         parameter at fault. Other parameters (a newsletter's ``utm_*``) are not read."""
         reader = Reader(params, PARAMETERS)
         values: dict[str, str] = {}
-        given = reader.value("theme")
-        if given is not None:
-            if given[1] in dict(THEMES):
-                values["theme"] = given[1]
-            else:
-                reader.problem("theme", _("Choose the theme “light” or “dark”."))
+        theme = reader.choice("theme", dict(THEMES), _("Choose the theme “light” or “dark”."))
+        if theme is not None:
+            values["theme"] = theme
         language = reader.language("lang")
         if language is not None:
             values["lang"] = language

@@ -3,9 +3,13 @@ could reorder or hide what people read.
 
 Joiners (U+200D), variation selectors (U+FE0E, U+FE0F) and tag characters (U+E0020–E007F) are
 part of the text inside an emoji sequence (Unicode's UTS #51): a family is "👨‍👩‍👧", the rainbow
-flag "🏳️‍🌈", Scotland's "🏴󠁧󠁢󠁳󠁣󠁴󠁿". Anywhere else the formatting and control characters (bidi
-overrides and isolates, a joiner between two letters, NUL…) are refused by the forms and dropped
-from the pictures.
+flag "🏳️‍🌈", Scotland's "🏴󠁧󠁢󠁳󠁣󠁴󠁿". The zero-width non-joiner and joiner (U+200C, U+200D) are
+also part of the word where the scripts that use them put them: after a virama (Devanagari,
+Bengali, Tamil…) or between two Arabic-script letters that would otherwise join (Persian
+"می‌خواهیم", Kurdish, Urdu). Where that is so is the rule IDNA2008 gives for domain names
+(RFC 5892, CONTEXTJ), read from the ``idna`` package's Unicode data. Anywhere else the
+formatting and control characters (bidi overrides and isolates, a joiner between two Latin
+letters, NUL…) are refused by the forms and dropped from the pictures.
 
 Python's ``unicodedata`` has no emoji properties, so what counts as an emoji is approximated
 from the general category and the emoji blocks (see ``_pictographic``); the grammar of the
@@ -15,7 +19,11 @@ sequences is Unicode's.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
 
+import idna
+
+ZWNJ = "\u200c"
 ZWJ = "\u200d"
 TEXT_PRESENTATION = "\ufe0e"
 EMOJI_PRESENTATION = "\ufe0f"
@@ -102,13 +110,15 @@ def emoji_sequence_end(text: str, start: int) -> int | None:
     return end
 
 
-def _outside_emoji(text: str):
-    """Each character of ``text`` with whether it stands outside every emoji sequence."""
+def _stray(text: str) -> Iterator[tuple[str, bool]]:
+    """Each character of ``text`` with whether it is an invisible one out of place: outside
+    every emoji sequence, and not a joiner where its script writes one."""
     index = 0
     while index < len(text):
         end = emoji_sequence_end(text, index)
         if end is None:
-            yield text[index], True
+            character = text[index]
+            yield character, invisible(character) and not _joiner_in_word(text, index)
             index += 1
         else:
             for character in text[index:end]:
@@ -116,23 +126,23 @@ def _outside_emoji(text: str):
             index = end
 
 
+def _joiner_in_word(text: str, index: int) -> bool:
+    """Whether ``text[index]`` is a non-joiner or joiner that its script asks for there."""
+    return text[index] in (ZWNJ, ZWJ) and idna.valid_contextj(text, index)
+
+
 def invisible(character: str) -> bool:
-    """Whether ``character``, outside an emoji sequence, is a control or formatting character
-    (ordinary white space is not)."""
+    """Whether ``character`` is a control or formatting character (ordinary white space is not);
+    outside an emoji sequence or a word that needs it, such a character is refused."""
     return unicodedata.category(character) in INVISIBLE_CATEGORIES and character not in _WHITE_SPACE
 
 
 def invisible_characters(text: str) -> list[str]:
-    """The control and formatting characters of ``text`` that no emoji sequence holds."""
-    return [
-        character for character, outside in _outside_emoji(text) if outside and invisible(character)
-    ]
+    """The control and formatting characters of ``text`` that neither an emoji sequence nor a
+    word of a script that writes joiners holds."""
+    return [character for character, stray in _stray(text) if stray]
 
 
 def without_invisible(text: str) -> str:
-    """``text`` less its control and formatting characters outside emoji sequences."""
-    return "".join(
-        character
-        for character, outside in _outside_emoji(text)
-        if not (outside and invisible(character))
-    )
+    """``text`` less its control and formatting characters out of place."""
+    return "".join(character for character, stray in _stray(text) if not stray)

@@ -5,12 +5,12 @@ included.
 Each character is drawn in the first face of the stack that has it (read from the face's own
 character map), emoji in Noto Color Emoji, laid out by Pillow's Raqm where it has it (joined
 emoji such as "👨‍👩‍👧" become one picture, right-to-left text is put in order). The faces are
-Debian's fonts-dejavu-core, fonts-droid-fallback and fonts-noto-color-emoji (``make
-system-deps``), and fonts-liberation where it is installed.
+Debian's fonts-dejavu-core, fonts-noto-core, fonts-droid-fallback and fonts-noto-color-emoji
+(``make system-deps``), and fonts-liberation where it is installed.
 
 A character that no face has is never drawn as an empty box (which tells a reader nothing): it
-is drawn as its code point ("U+0915" for Devanagari's ka) in the text face, so that the name can
-still be looked up.
+is drawn as its code point ("U+0F40" for Tibetan's ka, where fonts-noto-core has no face) in the
+text face, so that the name can still be looked up.
 """
 
 from __future__ import annotations
@@ -27,11 +27,42 @@ from coalition.images.text import clusters, ignorable
 
 logger = logging.getLogger(__name__)
 
+# The scripts of South and South-East Asia, Georgia and Ethiopia that DejaVu lacks, in Noto
+# (Debian's fonts-noto-core): Hindi, Bengali, Punjabi, Gujarati, Odia, Tamil, Telugu, Kannada,
+# Malayalam, Sinhala, Thai, Lao, Khmer, Burmese, Georgian, Amharic names.
+_NOTO_SCRIPTS = (
+    "Devanagari",
+    "Bengali",
+    "Gurmukhi",
+    "Gujarati",
+    "Oriya",
+    "Tamil",
+    "Telugu",
+    "Kannada",
+    "Malayalam",
+    "Sinhala",
+    "Thai",
+    "Lao",
+    "Khmer",
+    "Myanmar",
+    "Georgian",
+    "Ethiopic",
+)
 # Faces that cover the Latin, Greek, Cyrillic, Armenian, Hebrew and Arabic alphabets (DejaVu),
-# then Liberation, then Chinese, Japanese and Korean (Droid Sans Fallback, which has no bold);
-# Pillow's own (ASCII and a little more) where none is installed.
-REGULAR_FACES = ("DejaVuSans.ttf", "LiberationSans-Regular.ttf", "DroidSansFallbackFull.ttf")
-BOLD_FACES = ("DejaVuSans-Bold.ttf", "LiberationSans-Bold.ttf", "DroidSansFallbackFull.ttf")
+# then Liberation, then the scripts above (Noto), then Chinese, Japanese and Korean (Droid Sans
+# Fallback, which has no bold); Pillow's own (ASCII and a little more) where none is installed.
+REGULAR_FACES = (
+    "DejaVuSans.ttf",
+    "LiberationSans-Regular.ttf",
+    *(f"NotoSans{script}-Regular.ttf" for script in _NOTO_SCRIPTS),
+    "DroidSansFallbackFull.ttf",
+)
+BOLD_FACES = (
+    "DejaVuSans-Bold.ttf",
+    "LiberationSans-Bold.ttf",
+    *(f"NotoSans{script}-Bold.ttf" for script in _NOTO_SCRIPTS),
+    "DroidSansFallbackFull.ttf",
+)
 EMOJI_FACES = ("NotoColorEmoji.ttf",)
 # Noto Color Emoji holds bitmaps of one size only: drawn at it, then scaled to the text's size.
 EMOJI_STRIKE = 109

@@ -107,6 +107,9 @@ def skeleton(text: str) -> str:
     Latin letter or digit replaced by it ("unіcef" with a Cyrillic і is "unicef", "paypa1" is
     "paypal")."""
     text = _strip_accents(unicodedata.normalize("NFKC", text).lower())
+    # A non-joiner or joiner changes how letters join, not which word it is: "می‌خواهیم" and
+    # "میخواهیم" name the same organization.
+    text = text.replace("\u200c", "").replace("\u200d", "")
     return "".join(_latin(c) if c.isalnum() else c for c in text).lower()
 
 

@@ -59,12 +59,11 @@ class WallDisplay:
         raises ``QueryError`` naming every parameter at fault."""
         reader = Reader(params, PARAMETERS)
         values: dict[str, Any] = {}
-        given = reader.value("theme")
-        if given is not None:
-            if given[1] in dict(THEMES):
-                values["theme"] = given[1]
-            else:
-                reader.problem("theme", _("Choose the theme “light”, “dark” or “campaign”."))
+        theme = reader.choice(
+            "theme", dict(THEMES), _("Choose the theme “light”, “dark” or “campaign”.")
+        )
+        if theme is not None:
+            values["theme"] = theme
         language = reader.language("lang")
         if language is not None:
             values["lang"] = language

@@ -132,6 +132,17 @@ class Reader:
         )
         return None
 
+    def choice(self, name: str, choices: Collection[str], message: str) -> str | None:
+        """The value given as ``name`` when it is one of ``choices`` (a theme), or None when
+        absent; any other value is a problem, said by ``message``."""
+        given = self.value(name)
+        if given is None:
+            return None
+        if given[1] in choices:
+            return given[1]
+        self.problem(name, message)
+        return None
+
     def shown_or_hidden(self, name: str) -> bool | None:
         """Whether ``name`` asks to show (``1``, ``true``, ``yes``, ``on``) or to hide (``0``,
         ``false``, ``no``, ``off``) something, or None when not given; any other value is a

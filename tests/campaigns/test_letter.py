@@ -95,6 +95,20 @@ def test_the_cover_names_the_organizer_the_addressee_the_date_and_the_counts(
     assert branded.statement in page
 
 
+def test_the_organizer_logo_is_sharp_on_a_high_density_screen(client, campaign, sectors):
+    campaign.organizer_name = "Alliance for Child Safety"
+    campaign.organizer_logo = make_logo(color=(20, 60, 200))
+    campaign.save()
+
+    page = _text(client.get(LETTER))
+
+    [tag] = re.findall(r'<img class="organizer-logo"[^>]*>', page)
+    logo = campaign.organizer_logo
+    # Lighthouse (image-size-responsive) found the letter's the only one drawn at 1x.
+    assert f'srcset="{logo.png.url} 1x, {logo.png_2x.url} 2x"' in tag
+    assert f'width="{logo.width}" height="{logo.height}"' in tag
+
+
 def test_the_letter_takes_the_wall_filters(client, make_endorsement, campaign, sectors):
     make_endorsement(
         status=Status.APPROVED, name="Berlin Org", country="DE", sector=sectors["tech"]

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from coalition.endorsements import characters
 from coalition.models import Organization
+from coalition.reviewing import evidence
 from public_site.forms import CleanCharField, SingleLineField
 from tests.conftest import image_bytes
 from tests.factories import application_form
@@ -26,6 +27,9 @@ EMOJI = {
 INVISIBLE = {
     "right-to-left override": "\u202eevil",
     "joiner between letters": "a\u200db",
+    "non-joiner between Latin letters": "Uni\u200ccef",
+    "non-joiner after an Arabic letter that does not join on": "دا\u200cر",
+    "joiner after a Devanagari letter without virama": "क\u200dष",
     "left-to-right isolate": "\u2066name\u2069",
     "zero-width space": "a\u200bb",
     "joiner at the end of an emoji": "👨\u200d",
@@ -52,6 +56,28 @@ def test_invisible_characters_outside_emoji_stay_refused(text):
 
     assert refused.value.code == "control"
     assert "invisible control characters" in refused.value.messages[0]
+
+
+# Where a script writes a (non-)joiner, it is part of the word (RFC 5892's CONTEXTJ rule).
+JOINED_WORDS = {
+    "Persian: 'we want', the non-joiner between two joining letters": "بنیاد می\u200cخواهیم",
+    "Kurdish: a plural with the non-joiner": "خانه\u200cها",
+    "Hindi: an explicit half form, the joiner after a virama": "क्\u200dष संस्था",
+    "Bengali: the non-joiner after a virama": "শিশু ক্\u200cষমা",
+}
+
+
+@pytest.mark.parametrize("name", JOINED_WORDS.values(), ids=JOINED_WORDS.keys())
+def test_joiners_that_a_script_writes_are_kept_in_names_and_pictures(name):
+    assert SingleLineField().clean(name) == name
+    assert characters.invisible_characters(name) == []
+    assert characters.without_invisible(name) == name
+
+
+def test_a_joiner_in_a_name_does_not_hide_a_lookalike():
+    assert evidence.normalize_name("بنیاد می\u200cخواهیم") == evidence.normalize_name(
+        "بنیاد میخواهیم"
+    )
 
 
 def test_ordinary_white_space_is_no_control_character_in_a_statement():

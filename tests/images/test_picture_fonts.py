@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFont, features
@@ -121,6 +122,35 @@ def test_a_character_no_face_has_is_drawn_as_its_code_point():
     assert [run.loaded is None for run in runs] == [False, True, False]
     drawn = _ink(_name_band(_wall_of(NO_SUCH_CHARACTER)))
     assert drawn.width > 3 * drawn.height  # "U+0378", not a box
+    assert not any(_same_glyph(drawn, box) for box in _notdef_glyphs())
+
+
+# Real organizations' names in the scripts DejaVu lacks, each drawn in its own Noto face.
+SCRIPT_NAMES = {
+    "Hindi": ("बचपन बचाओ आंदोलन", "NotoSansDevanagari"),
+    "Bengali": ("শিশু সুরক্ষা জোট", "NotoSansBengali"),
+    "Tamil": ("குழந்தைகள் நல அமைப்பு", "NotoSansTamil"),
+    "Kannada": ("ಮಕ್ಕಳ ಹಕ್ಕುಗಳ ಟ್ರಸ್ಟ್", "NotoSansKannada"),
+    "Thai": ("มูลนิธิเพื่อเด็ก", "NotoSansThai"),
+    "Burmese": ("ကလေးသူငယ် ကာကွယ်ရေး", "NotoSansMyanmar"),
+    "Amharic": ("የሕፃናት ጥበቃ ማኅበር", "NotoSansEthiopic"),
+}
+
+
+@pytest.mark.parametrize("bold", [False, True], ids=["regular", "bold"])
+@pytest.mark.parametrize("script", SCRIPT_NAMES)
+def test_names_in_indic_thai_burmese_and_ethiopic_script_are_drawn_as_letters(script, bold):
+    name, face_name = SCRIPT_NAMES[script]
+    face = fonts.face(NAME_SIZE, bold=bold)
+
+    runs = face.runs(name)
+
+    # Every word in its script's face (spaces may come from the text face): no code points.
+    assert all(run.loaded is not None for run in runs), [run.text for run in runs]
+    words = [run for run in runs if run.text.strip()]
+    assert all(Path(run.loaded.font.path).name.startswith(face_name) for run in words)
+    drawn = _ink(_name_band(_wall_of(name)))
+    assert drawn is not None
     assert not any(_same_glyph(drawn, box) for box in _notdef_glyphs())
 
 

@@ -95,8 +95,9 @@ def test_an_endpoint_trickling_its_answer_is_cut_off_at_the_timeout(
 
     attempt = WebhookAttempt.objects.get()
     assert attempt.error == "No answer within 1.5 s."
-    assert 1400 <= attempt.duration_ms < 2500
-    assert took < 3
+    # Unbounded, the status line alone would take 8.5 s; the margin is a loaded machine's.
+    assert 1400 <= attempt.duration_ms < 4000
+    assert took < 5
 
 
 def test_a_huge_answer_is_read_no_further_than_4_kb(endpoint, receiver, make_endorsement, send_due):
