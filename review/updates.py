@@ -213,6 +213,9 @@ def update_send(request: HttpRequest, pk: int) -> HttpResponse:
     """The confirmation step: how many allies will receive the update, then Send."""
     update = _owned_update(request, pk)
     if update.sent_at is not None:
+        if request.method == "POST":
+            # Send pressed again (a second tab, Back then Send): said, and nothing more is sent.
+            messages.info(request, services.ALREADY_SENT)
         return redirect("review:update", pk=update.pk)
     error = ""
     if request.method == "POST":

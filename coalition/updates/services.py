@@ -30,6 +30,10 @@ from coalition.updates.models import CampaignUpdate, UpdateDelivery
 FALLBACK_LANGUAGE = "en"
 
 
+# Said when Send is pressed for an update that went already.
+ALREADY_SENT = _("This update was sent already.")
+
+
 class UpdateError(ServiceError):
     """An update that cannot be written or sent (its message is meant for people)."""
 
@@ -170,7 +174,7 @@ def update_send(*, update: CampaignUpdate, by: AbstractBaseUser) -> int:
         if not CampaignUpdate.objects.filter(pk=locked.pk, sent_at__isnull=True).update(
             sent_at=now, sent_by=by
         ):
-            raise UpdateError(_("This update was sent already."))
+            raise UpdateError(ALREADY_SENT)
         deliveries = [
             UpdateDelivery(
                 update=locked,

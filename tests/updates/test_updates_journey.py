@@ -18,13 +18,14 @@ from playwright.sync_api import expect
 
 from coalition import services
 from coalition.campaigns.models import CampaignMember, TeamRole
-from coalition.models import CampaignUpdate, Endorsement, UpdateDelivery
+from coalition.models import CampaignUpdate, Endorsement, Sector, UpdateDelivery
 from tests.browser.conftest import (  # noqa: F401 - fixtures, found by name
     _migrated,
     _sync_db_beside_playwright,
     migrated_db,
 )
 from tests.browser.journeys import Applicant, button, field, fill_application, link, submit
+from tests.factories import endorsement
 
 Status = Endorsement.Status
 SHOTS = Path("/tmp")  # noqa: S108 - where the lead looks for them
@@ -223,3 +224,53 @@ def test_an_ally_gets_an_update_unsubscribes_in_one_click_and_gets_no_second(
     finally:
         context.close()
     assert update.pk
+
+
+def test_send_pressed_again_from_a_second_tab_or_after_back_sends_nothing_more(
+    browser, site, settings, reference_data
+):
+    campaign = reference_data
+    settings.BACKGROUND_WORK_IMMEDIATE = False
+    owner = User.objects.create_user("olga", "olga@coalition.example", PASSWORD, is_staff=True)
+    CampaignMember.objects.create(campaign=campaign, user=owner, role=TeamRole.OWNER)
+    sector = Sector.objects.first()
+    allies = [
+        endorsement(number=n, campaign=campaign, sector=sector, status=Status.APPROVED)
+        for n in (1, 2)
+    ]
+    Endorsement.objects.filter(pk__in=[ally.pk for ally in allies]).update(updates_opt_in=True)
+    owner_context = browser.new_context(viewport={"width": 1200, "height": 900})
+    owner_context.set_default_timeout(10_000)
+    try:
+        desk = owner_context.new_page()
+        _sign_in(desk, site, "/review/updates/", "olga")
+        _write_and_send(desk, site, "Vote on 12 March", "The committee votes.", recipients=2)
+        # The same confirmation open in a second tab, as a person who opened it twice has it.
+        second = owner_context.new_page()
+        second.goto(desk.url)
+        expect(second.locator(".update-count")).to_have_text(
+            "This update will be sent to 2 allies who asked for updates."
+        )
+
+        submit(desk, button(desk, "en", "Send now"))
+        expect(desk.get_by_role("status").first).to_contain_text(
+            "The update is on its way to 2 allies."
+        )
+        sent_page = desk.url
+        # Reload, then Back and whatever the browser shows there: nothing is sent again.
+        desk.reload()
+        desk.go_back()
+        desk.goto(sent_page)
+        # The second tab's Send: the page says it went already, and shows what was sent.
+        submit(second, button(second, "en", "Send now"))
+        assert second.url == sent_page
+        expect(second.get_by_role("status").first).to_contain_text("This update was sent already.")
+        expect(second.locator('[data-count="left"]')).to_have_text("2")
+        _shot(second, "7-sent-already")
+
+        assert UpdateDelivery.objects.count() == 2
+        _worker()
+        for ally in allies:
+            assert [m.subject for m in _updates_to(ally.contact_email)] == ["Vote on 12 March"]
+    finally:
+        owner_context.close()
