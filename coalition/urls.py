@@ -19,6 +19,7 @@ from public_site.views import (
     oembed,
     privacy,
     proof,
+    seo,
     sharing,
     unsubscribe,
     verify,
@@ -88,6 +89,9 @@ urlpatterns += [
     path(".well-known/coalition-registry.pub", ledger.signing_key, name="signing-key"),
     re_path(r"^theme/(?P<accent>[0-9a-f]{6})\.css$", campaign.theme_css, name="campaign-theme"),
     path("favicon.ico", favicon.favicon, name="favicon"),
+    path("robots.txt", seo.robots_txt, name="robots"),
+    path("sitemap.xml", seo.sitemap_index, name="sitemap"),
+    path("sitemap-<slug:section>.xml", seo.sitemap_section, name="sitemap-section"),
     path("language/<str:code>/", languages.switch_language, name="switch-language"),
     # The one-click unsubscribe of updates to allies: one address, which mail providers POST to
     # (RFC 8058); the page speaks the contact's language.

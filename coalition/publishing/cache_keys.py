@@ -13,7 +13,8 @@ key                          names                              purged by
                              (its pages, embeds, images, map,   any of its allies
                              card, feed, letter, API lists)
 ``campaigns``                ``/api/v1/campaigns/`` (every      a change of any campaign or ally
-                             campaign and its count)
+                             campaign and its count), the
+                             sitemaps (``/sitemap*.xml``)
 ``ally-<public_id>``         the responses showing that ally    a change of that ally: approval,
                              (its campaign's pages, ``/api/v1/  withdrawal, removal, approved
                              allies/<id>/``)                    edit, proof of its domain

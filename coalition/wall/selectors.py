@@ -106,6 +106,13 @@ def sector_slugs_with_children(slugs: tuple[str, ...] | list[str]) -> list[int]:
     )
 
 
+def ally_list_public(now: datetime | None = None) -> QuerySet[Endorsement]:
+    """Every approved ally of every public campaign (the sitemap's proof pages)."""
+    return Endorsement.objects.filter(
+        dates.public_condition(now, prefix="campaign__"), status=APPROVED
+    )
+
+
 def ally_list_of_campaign(campaign: Campaign) -> QuerySet[Endorsement]:
     """Every approved ally of ``campaign``, unfiltered: the one "who is on the wall" that the
     wall's filters and the signed list of signatories (``coalition.ledger``) both start from."""

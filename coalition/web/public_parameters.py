@@ -129,6 +129,7 @@ PUBLIC_PATHS = (
         _spellings(badge.PARAMETERS, badge.PARAMETERS),
     ),
     PublicPath("embed.js, a campaign's colours, the favicon, static files, logos", _files(), ()),
+    PublicPath("robots.txt and the sitemaps", r"/(?:robots\.txt|sitemap(?:-[a-z]+)?\.xml)", ("p",)),
     # WordPress adds ``dnt=1``, which the answer does not read (coalition.wall.oembed).
     PublicPath("The oEmbed answer", "/oembed", ("url", "format", "maxwidth", "maxheight")),
     PublicPath(

@@ -104,6 +104,9 @@ sub coalition_public_parameters {
     } elsif (req.url ~ "^/(?:embed\.js|theme/[0-9a-f]{6}\.css|favicon\.ico|static/[^?]*|media/(?:logos|heroes)/[^?]*)\?") {
         # embed.js, a campaign's colours, the favicon, static files, logos.
         set req.url = regsub(req.url, "\?.*$", "");
+    } elsif (req.url ~ "^/(?:robots\.txt|sitemap(?:-[a-z]+)?\.xml)\?") {
+        # robots.txt and the sitemaps.
+        set req.url = regsuball(req.url, "&(?!(?:p)(?:[=&]|$))[^&]*", "");
     } elsif (req.url ~ "^/oembed\?") {
         # The oEmbed answer.
         set req.url = regsuball(req.url, "&(?!(?:url|format|maxwidth|maxheight)(?:[=&]|$))[^&]*", "");

@@ -164,12 +164,14 @@ def _link_problem(request: HttpRequest, *, expired: bool) -> HttpResponse:
 
 
 def private_page(response: HttpResponse) -> HttpResponse:
-    """Mark a page whose URL carries a private token: kept out of shared caches, and its URL
-    sent in no ``Referer`` to another site. ``same-origin`` rather than ``no-referrer``: with
-    ``no-referrer`` Chromium sends ``Origin: null`` with the page's own forms, and Django's CSRF
-    check refuses them."""
+    """Mark a page whose URL carries a private token: kept out of shared caches and search
+    engines, and its URL sent in no ``Referer`` to another site. ``same-origin`` rather than
+    ``no-referrer``: with ``no-referrer`` Chromium sends ``Origin: null`` with the page's own
+    forms, and Django's CSRF check refuses them."""
     patch_cache_control(response, private=True, no_store=True)
     response["Referrer-Policy"] = "same-origin"
+    # A link that leaked (pasted in a public forum) is still never indexed.
+    response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 

@@ -96,6 +96,7 @@ SAMPLE_PATHS = {
     "The campaign's page and its wall": ["/", "/fr/", f"/de/campaigns/{SLUG}/"],
     "The wall as a picture": [f"/campaigns/{SLUG}/wall.svg", f"/fr/campaigns/{SLUG}/wall.png"],
     "The map": [f"/campaigns/{SLUG}/map.svg"],
+    "robots.txt and the sitemaps": ["/robots.txt", "/sitemap.xml", "/sitemap-allies.xml"],
     "The letter": [f"/campaigns/{SLUG}/letter/", f"/de/campaigns/{SLUG}/letter.pdf"],
     "The embed builder": [f"/campaigns/{SLUG}/embed/"],
     "The feed and the share card": [f"/campaigns/{SLUG}/feed/", f"/campaigns/{SLUG}/share.png"],
