@@ -152,7 +152,8 @@ def embed_builder(request: HttpRequest, slug: str) -> HttpResponse:
             for name, value in resolved.query.to_params() + looks.to_params() + [("ref", ref)]
             if name in SCRIPT_PARAMETERS and value
         ]
-        facets = selectors.ally_facets(resolved.query.unfiltered())
+        # As the wall's filters count: each option under the other filters chosen.
+        facets = selectors.ally_filter_counts(resolved.query, resolved.sectors)
         context = {
             "campaign": campaign,
             "problems": resolved.problems,

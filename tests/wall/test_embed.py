@@ -167,6 +167,26 @@ def test_the_builder_shows_snippets_for_the_chosen_parameters_without_javascript
     assert response["X-Frame-Options"] == "DENY"
 
 
+def test_the_builders_counts_follow_the_other_filter_as_the_walls_do(client, allies):
+    body = client.get("/campaigns/keep-detection/embed/?country=DE").content.decode()
+    wall = client.get("/campaigns/keep-detection/?country=DE").content.decode()
+
+    def counts(page: str, name: str) -> dict[str, str]:
+        return dict(
+            re.findall(
+                rf'<input[^>]*name="{name}" value="([^"]+)"[^>]*>\s*<label[^>]*>[^<]*'
+                r'<span class="n" aria-hidden="true">(\d+)</span>',
+                page,
+            )
+        )
+
+    # Germany chosen: the sectors count the German ally only (the French tech one is not).
+    assert counts(body, "sector") == counts(wall, "sector")
+    assert sum(int(n) for n in counts(body, "sector").values()) >= 1
+    assert "tech" not in counts(body, "sector")
+    assert counts(body, "country") == counts(wall, "country") == {"DE": "1", "FR": "1"}
+
+
 def test_the_builder_explains_bad_parameters(client, allies):
     response = client.get("/campaigns/keep-detection/embed/?theme=neon")
 
