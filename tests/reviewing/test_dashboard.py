@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 import pytest
+import time_machine
 from django.contrib.auth.models import User
 from django.utils import timezone
 
@@ -204,6 +207,25 @@ def test_numbers_in_charts_are_not_localized(reviewer_client, make_endorsement, 
     for chunk in page.split("<svg")[1:]:
         ET.fromstring("<svg" + chunk.split("</svg>")[0] + "</svg>")  # noqa: S314
         assert not [value for value in chunk.split('"') if value[:1].isdigit() and "," in value]
+
+
+@pytest.mark.parametrize(
+    ("language", "monday"), [("en", "18 Jan."), ("fr", "18 jan."), ("de", "18. Jan.")]
+)
+def test_the_weeks_under_the_chart_are_named_with_the_month_in_words(
+    client, reviewer, campaign, make_endorsement, language, monday
+):
+    """ "14/09" reads as a fraction, or as February the 9th to some: the month in words."""
+    with time_machine.travel(datetime(2027, 1, 20, 12, tzinfo=dt_timezone.utc), tick=False):
+        client.force_login(reviewer)  # a session of that day
+        make_endorsement(status=Status.PENDING)
+        page = client.get(
+            f"{DASHBOARD}?weeks=13", headers={"accept-language": language}
+        ).content.decode()
+
+    labels = re.findall(r'<text class="axis"[^>]*text-anchor="middle">([^<]+)</text>', page)
+    assert labels[-1] == monday  # the Monday of the week of 20 January 2027
+    assert not [label for label in labels if "/" in label]
 
 
 def test_the_period_and_the_campaign_can_be_chosen(
