@@ -9,6 +9,7 @@ import pytest
 from django.test import TestCase
 
 from coalition.campaigns.models import TeamEvent
+from coalition.endorsements import tokens
 from coalition.imports import parsing, services
 from coalition.imports.services import ImportRefused
 from coalition.models import AllyImport, Endorsement, EndorsementEvent, Organization, OutboundEmail
@@ -236,3 +237,20 @@ def test_the_worker_imports_in_batches_and_the_mail_takes_its_turn_between_them(
     assert (ally_import.state, ally_import.rows_done) == (State.DONE, 3)
     assert Endorsement.objects.filter(imported_in=ally_import).count() == 3
     assert tasks.run(import_tasks.QUEUE).done == 0
+
+
+def test_an_imported_contact_is_asked_to_confirm_a_signature_not_an_application(
+    client, campaign, sector, owner, logos_for
+):
+    ally_import = imported(campaign, owner, [ally(1)], logos_for(1))
+    endorsement = Endorsement.objects.get(imported_in=ally_import)
+
+    page = client.get(f"/confirm/{tokens.confirm_token(endorsement)}/").content.decode()
+
+    assert (
+        "The organizers of “Keep detection legal” list Imported Org 1 as a signatory. "
+        "Confirm that it signed, and its signature goes to our reviewers."
+    ) in page
+    assert "Confirm that you applied" not in page
+    endorsement.refresh_from_db()
+    assert endorsement.status == Endorsement.Status.UNCONFIRMED  # a GET only asks
