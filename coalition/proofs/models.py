@@ -150,12 +150,17 @@ class DomainCheck(QueuedJob):
 def verification_of(endorsement: Endorsement) -> str | None:
     """How ``endorsement``'s organization proved its domain ("dns", "well-known", "email"), or
     None: the one rule behind the verified mark. A proof the organization made itself and that
-    still holds comes first; then the confirmed contact address at the domain."""
+    still holds comes first; then the confirmed contact address at the domain (an imported
+    ally's only once its contact confirmed it)."""
     # A reverse one-to-one that does not exist raises a subclass of AttributeError.
     proof = getattr(endorsement, "domain_proof", None)
     if proof is not None and proof.holds_for(endorsement.organization.domain):
         return proof.method
-    if endorsement.domain_verified and endorsement.status != Endorsement.Status.UNCONFIRMED:
+    if (
+        endorsement.domain_verified
+        and endorsement.status != Endorsement.Status.UNCONFIRMED
+        and (endorsement.imported_in_id is None or endorsement.confirmed_at is not None)
+    ):
         return Method.EMAIL.value
     return None
 
@@ -170,7 +175,13 @@ def _proof_holds() -> Q:
 
 
 def _email_proves() -> Q:
-    return Q(domain_verified=True) & ~Q(status=Endorsement.Status.UNCONFIRMED)
+    # An imported ally's address was given by the campaign's owners: it proves the domain only
+    # once its contact confirmed it, not when an owner's attestation approved the ally without.
+    return (
+        Q(domain_verified=True)
+        & ~Q(status=Endorsement.Status.UNCONFIRMED)
+        & (Q(imported_in__isnull=True) | Q(confirmed_at__isnull=False))
+    )
 
 
 def verified_condition() -> Q:

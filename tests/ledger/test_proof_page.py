@@ -4,7 +4,9 @@ like every public page."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import json
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 import pytest
 import time_machine
@@ -14,7 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from coalition import services
+from coalition.ledger import selectors as ledger
 from coalition.models import (
+    AllyImport,
     Campaign,
     DomainCheck,
     DomainProof,
@@ -26,9 +30,12 @@ from coalition.models import (
 )
 from coalition.proofs import checks
 from coalition.proofs import services as proofs
+from coalition.proofs.models import verification_of
 from coalition.publishing import cache_keys
 from tests.publishing.test_purge import FakeVarnish
 from tests.wall_helpers import make_logo
+
+UTC = dt_timezone.utc  # Python 3.10 has no datetime.UTC
 
 Status = Endorsement.Status
 SLUG = "keep-detection"
@@ -177,19 +184,43 @@ def test_an_owners_attestation_is_named_and_its_note_is_not(client, make_endorse
 
 
 def test_an_attested_import_whose_address_is_at_the_domain_says_nobody_confirmed_it(
-    client, make_endorsement
+    client, make_endorsement, campaign
 ):
     imported = make_endorsement(status=Status.UNCONFIRMED, name="Signed On Paper")
-    # As an import finds it (coalition.imports.report): the address is at the website's domain.
-    Endorsement.objects.filter(pk=imported.pk).update(domain_verified=True)
+    # As an import writes it (coalition.imports): the address is at the website's domain.
+    Endorsement.objects.filter(pk=imported.pk).update(
+        domain_verified=True, imported_in=AllyImport.objects.create(campaign=campaign)
+    )
     services.endorsement_attest(endorsement=imported, by=None, note=NOTE)
+    imported.refresh_from_db()
 
     text = page_text(client.get(proof_url(imported)))
 
-    # The signed list says "email" for it, as the verified mark does: the page says what that is.
+    # Nobody confirmed the address an owner gave: no verified mark, and the signed list says
+    # "attested"; the page says the address is at the domain and that nobody confirmed it.
+    assert verification_of(imported) is None
+    [entry] = json.loads(ledger.signatories_document(imported.campaign))["allies"]
+    assert entry["proof"] == "attested"
     assert 'data-method="email"' in text
     assert "its contact has not confirmed it" in text
     assert 'data-method="attested"' in text
+
+
+def test_an_imported_ally_whose_contact_confirmed_has_the_email_proof(
+    client, make_endorsement, campaign
+):
+    imported = make_endorsement(status=Status.UNCONFIRMED, name="Signed And Confirmed")
+    Endorsement.objects.filter(pk=imported.pk).update(
+        domain_verified=True, imported_in=AllyImport.objects.create(campaign=campaign)
+    )
+    imported.refresh_from_db()
+    services.endorsement_confirm(endorsement=imported)
+    services.endorsement_approve(endorsement=imported, by=None, acknowledged=True, note="Ok.")
+    imported.refresh_from_db()
+
+    assert verification_of(imported) == "email"
+    [entry] = json.loads(ledger.signatories_document(imported.campaign))["allies"]
+    assert entry["proof"] == "email"
 
 
 def test_an_approval_on_other_evidence_says_a_reviewer_checked_and_not_what_they_wrote(
