@@ -109,6 +109,10 @@ def get_pages(pages: dict[str, str]) -> list[str]:
         f"/campaigns/{SLUG}/signatories.json.minisig",
         "/.well-known/coalition-registry.pub",
         "/favicon.ico",
+        # What search engines read first.
+        "/robots.txt",
+        "/sitemap.xml",
+        "/sitemap-allies.xml",
         "/language/fr/?next=/apply/",
         f"/manage/{pages['manage']}/data.json",
         f"/manage/{pages['manage']}/domain-check/",
