@@ -14,7 +14,7 @@ from coalition.models import Campaign, CampaignMember, Milestone, TeamEvent, Tea
 from coalition.publishing import freshness
 from tests.factories import image_bytes
 
-UTC = dt.UTC
+UTC = dt.timezone.utc  # Python 3.10 has no datetime.UTC
 
 
 def _member(campaign: Campaign, username: str, role: str) -> User:
