@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -182,6 +183,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    if sys.version_info < (3, 11):
+        # The tests' in-memory database is one connection, which the live server's threads
+        # share with the test (as Django's docs warn), and Python 3.10's sqlite3 keeps a cache of
+        # statements that is not safe across threads (its KeyErrors broke every test after the
+        # first). There the tests use a file, which each thread opens for itself.
+        (BASE_DIR / "var").mkdir(exist_ok=True)
+        DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.getenv("REDIS_URL", "")
