@@ -72,9 +72,10 @@ QUICK = Mode(
     quick=True,
     allies=300,
     seconds=1,
-    # Three one-second rounds, judged by their median: the p99 of a single second at 256
-    # connections is its slowest few hundred requests, which one stall of the shared machine
-    # moves fivefold (CI once read 55.7 ms against 10.6 for a page Varnish served from memory).
+    # Three one-second rounds: the p99 of a single second at 256 connections is its slowest few
+    # hundred requests, which one stall of the shared machine moves fivefold (CI once read 55.7
+    # ms against 10.6 for a page Varnish served from memory). Rates are judged by the median of
+    # the rounds, the p99 against the static file's by the best round (bench/report.py).
     rounds=3,
     connections=(64, 256),
     direct_connections=32,

@@ -53,9 +53,11 @@ def bulk_allies(
     logo: Logo | None = None,
     prefix: str = "Bulk Org",
     status: str = APPROVED,
+    verified: bool = False,
 ) -> list[Endorsement]:
     """``count`` allies in two queries: ``Organization.save`` is skipped, so the website and
-    domain are set here the way it would set them."""
+    domain are set here the way it would set them. ``verified``: each contact confirmed an
+    address at its domain (the verified mark's "email")."""
     now = timezone.now()
     organizations = []
     for _ in range(count):
@@ -78,6 +80,8 @@ def bulk_allies(
             status=status,
             contact_name=f"Private Person {i}",
             contact_email=f"private{i}@bulk.example.org",
+            domain_verified=verified,
+            confirmed_at=now if verified else None,
             consent_authority=True,
             consent_publish=True,
             approved_at=now - timedelta(minutes=i) if status == APPROVED else None,

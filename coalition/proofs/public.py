@@ -124,6 +124,7 @@ def ally_proof(*, campaign_id: int, public_id: str) -> AllyProof | None:
             "ended_at",
             "confirmed_at",
             "domain_verified",
+            "imported_in_id",
             "organization__name",
             "organization__website",
             "organization__domain",

@@ -169,6 +169,8 @@ def ally_list(query: AllyQuery) -> QuerySet[Endorsement]:
             # What Endorsement.verification reads.
             "status",
             "domain_verified",
+            "imported_in_id",
+            "confirmed_at",
             "organization__domain",
             "domain_proof__method",
             "domain_proof__domain",

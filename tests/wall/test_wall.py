@@ -278,7 +278,9 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_allies(
     logo = make_logo()
     bulk_allies(campaign, sectors["hotline"], 10, logo=logo)
     with_ten = _queries(client, url)
-    bulk_allies(campaign, sectors["hotline"], 490, logo=logo)
+    # Verified ones, first by name and by date: a verified mark read ally by ally (one query
+    # each, the wall.svg of the benchmark once) shows here.
+    bulk_allies(campaign, sectors["hotline"], 490, logo=logo, verified=True, prefix="Aa Bulk")
     services.public_version_bump()
     with_five_hundred = _queries(client, url)
 
