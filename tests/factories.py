@@ -5,12 +5,19 @@ organizations with their endorsements (``tests/conftest.py``'s ``make_endorsemen
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from coalition.models import Campaign, Endorsement, Organization, Sector
+from coalition.models import (
+    Campaign,
+    Endorsement,
+    Organization,
+    Sector,
+    email_domain_matches,
+)
 
 
 def application_form(sector: Sector, /, **overrides: object) -> dict[str, object]:
@@ -81,3 +88,23 @@ def endorsement(
         consent_authority=True,
         consent_publish=True,
     )
+
+
+def on_own_domains(make: Callable[..., Endorsement], stem: str) -> Callable[..., Endorsement]:
+    """``make`` (conftest's ``make_endorsement``) with each organization on a registrable domain
+    of its own (``<stem>-<n>.org``, where conftest's share example.org, which the evidence flags
+    as a shared domain), proven by the contact's address there, as applying records it."""
+    counter = iter(range(1, 100_000))
+
+    def made(**kwargs: object) -> Endorsement:
+        n = next(counter)
+        kwargs.setdefault("website", f"https://{stem}-{n}.org")
+        kwargs.setdefault("contact_email", f"contact@{stem}-{n}.org")
+        endorsement = make(**kwargs)
+        endorsement.domain_verified = email_domain_matches(
+            endorsement.contact_email, endorsement.organization.domain
+        )
+        endorsement.save(update_fields=["domain_verified"])
+        return endorsement
+
+    return made

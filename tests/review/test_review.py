@@ -26,8 +26,8 @@ from coalition.models import (
     OutboundEmail,
     ReviewClaim,
     Sector,
-    email_domain_matches,
 )
+from tests.factories import on_own_domains
 from tests.wall_helpers import make_logo
 
 Status = Endorsement.Status
@@ -54,21 +54,7 @@ def names(response) -> list[str]:
 def make_endorsement(make_endorsement):
     """conftest's, with a registrable domain of its own for each organization (there they share
     example.org, which the evidence flags as a shared domain)."""
-    counter = iter(range(1, 100_000))
-
-    def make(**kwargs) -> Endorsement:
-        n = next(counter)
-        kwargs.setdefault("website", f"https://review-org-{n}.org")
-        kwargs.setdefault("contact_email", f"contact@review-org-{n}.org")
-        endorsement = make_endorsement(**kwargs)
-        # As applying records it: the confirmed address at the website's domain is a proof.
-        endorsement.domain_verified = email_domain_matches(
-            endorsement.contact_email, endorsement.organization.domain
-        )
-        endorsement.save(update_fields=["domain_verified"])
-        return endorsement
-
-    return make
+    return on_own_domains(make_endorsement, "review-org")
 
 
 @pytest.fixture

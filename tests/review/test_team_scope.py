@@ -21,8 +21,8 @@ from coalition.models import (
     EndorsementEvent,
     OrganizationVersion,
     ReviewClaim,
-    email_domain_matches,
 )
+from tests.factories import on_own_domains
 
 Status = Endorsement.Status
 QUEUE = "/review/"
@@ -44,20 +44,7 @@ def counts(response) -> dict[str, int]:
 def make_endorsement(make_endorsement):
     """conftest's, each organization on a domain of its own, proven by the contact's address
     (so that approving needs nothing acknowledged)."""
-    counter = iter(range(1, 100_000))
-
-    def make(**kwargs) -> Endorsement:
-        n = next(counter)
-        kwargs.setdefault("website", f"https://team-org-{n}.org")
-        kwargs.setdefault("contact_email", f"contact@team-org-{n}.org")
-        endorsement = make_endorsement(**kwargs)
-        endorsement.domain_verified = email_domain_matches(
-            endorsement.contact_email, endorsement.organization.domain
-        )
-        endorsement.save(update_fields=["domain_verified"])
-        return endorsement
-
-    return make
+    return on_own_domains(make_endorsement, "team-org")
 
 
 @pytest.fixture
