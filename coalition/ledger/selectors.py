@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -145,19 +146,30 @@ def _content(campaign: Any) -> dict[str, Any]:
     }
 
 
+# The list and its signature are asked for together (the verify page fetches both at once):
+# threads of one process record a new list one at a time; other processes meet the unique
+# constraint instead. The tests' live server shares one SQLite connection between its threads,
+# where two such inserts at once broke each other's transaction (a 500 CI met).
+_RECORDING = threading.Lock()
+
+
 def _generated_at(campaign: Any, digest: str) -> datetime:
     """When the list with this content was first made (``SignedList``), recorded now if never."""
     found = SignedList.objects.filter(campaign_id=campaign.pk, digest=digest).first()
     if found is not None:
         return found.generated_at
-    now = chain.truncate_to_ms(timezone.now())
-    try:
-        with transaction.atomic():
-            return SignedList.objects.create(
-                campaign_id=campaign.pk, digest=digest, generated_at=now
-            ).generated_at
-    except IntegrityError:  # another request made it first: take theirs
-        return SignedList.objects.get(campaign_id=campaign.pk, digest=digest).generated_at
+    with _RECORDING:
+        found = SignedList.objects.filter(campaign_id=campaign.pk, digest=digest).first()
+        if found is not None:
+            return found.generated_at
+        now = chain.truncate_to_ms(timezone.now())
+        try:
+            with transaction.atomic():
+                return SignedList.objects.create(
+                    campaign_id=campaign.pk, digest=digest, generated_at=now
+                ).generated_at
+        except IntegrityError:  # another process made it first: take theirs
+            return SignedList.objects.get(campaign_id=campaign.pk, digest=digest).generated_at
 
 
 @dataclass(frozen=True)
