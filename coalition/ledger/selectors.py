@@ -155,9 +155,6 @@ _RECORDING = threading.Lock()
 
 def _generated_at(campaign: Any, digest: str) -> datetime:
     """When the list with this content was first made (``SignedList``), recorded now if never."""
-    found = SignedList.objects.filter(campaign_id=campaign.pk, digest=digest).first()
-    if found is not None:
-        return found.generated_at
     with _RECORDING:
         found = SignedList.objects.filter(campaign_id=campaign.pk, digest=digest).first()
         if found is not None:
