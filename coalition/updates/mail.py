@@ -39,16 +39,19 @@ def mail_context(
     language: str,
     endorsement: Endorsement | None,
     test: bool = False,
+    unsubscribe: str = "",
 ) -> dict[str, object]:
     """What the ``update`` templates show: the owner's words in ``language``, and for a real
-    recipient their organization and their unsubscribe link (a test has neither)."""
+    recipient their organization and their unsubscribe link (a test has neither). ``message``
+    passes the link it also puts in the headers: a token carries the second it was signed in,
+    and one mail should not hold two different links that do the same."""
     return {
         "update_subject": getattr(update, f"subject_{language}") or update.subject_en or "",
         "update_body": getattr(update, f"body_{language}") or update.body_en or "",
         "campaign": update.campaign,
         "campaign_url": links.absolute(_campaign_path(update, language)),
         "organization": endorsement.organization if endorsement else None,
-        "unsubscribe_url": unsubscribe_url(endorsement) if endorsement else "",
+        "unsubscribe_url": (unsubscribe or unsubscribe_url(endorsement)) if endorsement else "",
         "test": test,
     }
 
@@ -58,11 +61,10 @@ def _campaign_path(update: CampaignUpdate, language: str) -> str:
         return reverse("campaign-detail", kwargs={"slug": update.campaign.slug})
 
 
-def list_headers(endorsement: Endorsement) -> dict[str, str]:
-    """The headers of every update: how to leave the list in one click (RFC 8058's POST to the
-    https link, no cookie needed), and that it is bulk mail sent by a machine, which
+def list_headers(endorsement: Endorsement, url: str) -> dict[str, str]:
+    """The headers of every update: how to leave the list in one click at ``url`` (RFC 8058's
+    POST to the https link, no cookie needed), and that it is bulk mail sent by a machine, which
     out-of-office replies and mail filters read (RFC 3834, ``Precedence``)."""
-    url = unsubscribe_url(endorsement)
     targets = [f"<{url}>"]
     # A mailto: only where a person reads the mail (CAMPAIGN_REPLY_TO): this site reads no
     # mail, so the message carries the link to click, which that person follows.
@@ -84,9 +86,15 @@ def message(delivery: UpdateDelivery) -> EmailMultiAlternatives:
     """The mail of one delivery, ready to send: rendered in the delivery's language, with the
     list headers and a Message-ID that stays the same if it is sent again after a crash."""
     endorsement = delivery.endorsement
+    url = unsubscribe_url(endorsement)
     subject, text, html = outbox.render(
         TEMPLATE,
-        mail_context(update=delivery.update, language=delivery.language, endorsement=endorsement),
+        mail_context(
+            update=delivery.update,
+            language=delivery.language,
+            endorsement=endorsement,
+            unsubscribe=url,
+        ),
         delivery.language,
     )
     return outbox.compose(
@@ -96,5 +104,5 @@ def message(delivery: UpdateDelivery) -> EmailMultiAlternatives:
         to=[endorsement.contact_email],
         reply_to=outbox.reply_to(delivery),
         message_id=outbox.site_message_id("update", delivery.pk, delivery.created_at),
-        headers=list_headers(endorsement),
+        headers=list_headers(endorsement, url),
     )

@@ -7,9 +7,11 @@ import email
 from email import policy
 
 import pytest
+import time_machine
 from django.contrib.auth.models import User
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from coalition import services as coalition_services
 from coalition.campaigns.models import CampaignMember, TeamRole
@@ -186,6 +188,31 @@ def test_every_update_carries_the_list_headers_and_a_message_id_on_the_site(
     # The owner's link, clickable in the HTML version and whole in the text.
     assert "https://example.org/vote?utm_source=x" in text
     assert 'href="https://example.org/vote?utm_source=x"' in html
+
+
+def test_an_update_holds_one_unsubscribe_link_even_when_a_second_turns_while_it_is_made(
+    make_endorsement, campaign, owner, monkeypatch
+):
+    # A signed link carries the second it was made in. Each signing here happens two seconds
+    # after the last, as on a slow machine: the header and the text must still hold one link.
+    recipient = ally(make_endorsement)
+    update = write(campaign, owner)
+    sign = tokens.unsubscribe_token
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+
+        def two_seconds_later(endorsement):
+            clock.shift(2)
+            return sign(endorsement)
+
+        monkeypatch.setattr(tokens, "unsubscribe_token", two_seconds_later)
+        services.update_send(update=update, by=owner)
+        [sent] = update_mails()
+    parsed = email.message_from_bytes(sent.message().as_bytes(), policy=policy.default)
+    url = parsed["List-Unsubscribe"].strip()[1:-1]
+    token = url.rstrip("/").rsplit("/", 1)[1]
+    assert tokens.endorsement_from_unsubscribe_token(token) == recipient
+    assert url in parsed.get_body(("plain",)).get_content()
+    assert f'href="{url}"' in parsed.get_body(("html",)).get_content()
 
 
 def test_a_mailto_is_offered_only_where_a_person_reads_the_mail(
