@@ -30,6 +30,7 @@ QUIET_SECONDS = 6
 # After the last change: its purge is sent again HTTP_CACHE_PURGE_REPEAT_SECONDS (2 s) later, and
 # the pages it empties are fetched once more; both belong to the change.
 SETTLE_SECONDS = 3.5
+RAMP_SECONDS = 1.0
 
 
 @dataclass
@@ -43,6 +44,7 @@ class MixRun:
     errors: int
     hit_ratio: float  # the quiet part: no change
     quiet_requests: int  # client requests Varnish counted in the quiet part
+    quiet_sent: int  # the requests wrk sent in it
     quiet_backend_requests: int  # MAIN.backend_req during it
     changes_hit_ratio: float  # the part with the changes, until their purges settled
     waited: int  # requests of that part that waited for a fetch already under way
@@ -102,17 +104,24 @@ def one_run(
     stack: Stack, mode: Mode, urls: str, script: Path, changer: Changer, changes: list[str]
 ) -> MixRun:
     """Warm every page, then load from ``script``: quiet for a while, then while ``changes``
-    are approved one every ``mode.change_interval`` seconds, until their purges settled."""
+    are approved one every ``mode.change_interval`` seconds, until their purges settled.
+
+    Each part is a wrk run of its own, counted from before it starts to after it stops. Varnish
+    adds a connection's requests to its counters when the worker thread ends its task, and a
+    keep-alive connection that sends its next request at once never ends it: read while 256
+    such connections were busy, the counters stood still (runs here counted 0, or 4,128, of a
+    million requests), and the quiet part measured nothing."""
     for path in [page.url_path(stack.slug) for page in PAGES]:
         get(stack.varnish.port, path, dict(BROWSER))
     time.sleep(SETTLE_SECONDS)  # the last phase's purges, repeated, are over
     started = time.monotonic()
+    quiet = _settled(stack)
     with wrk.Load(stack.varnish.url, script, connections=CONNECTIONS, longest=600) as load:
-        quiet = _flowing(stack)
-        # Varnish publishes its workers' counters every so often, not on every request: a
-        # quiet part of a second or two may count nothing at all.
         time.sleep(max(2 * mode.seconds, QUIET_SECONDS))
-        before = stack.varnish.counters()
+        quiet_result = load.stop()
+    before = _settled(stack)
+    with wrk.Load(stack.varnish.url, script, connections=CONNECTIONS, longest=600) as load:
+        time.sleep(RAMP_SECONDS)  # every connection busy before the first change
         due = time.monotonic()
         for name in changes:
             time.sleep(max(0.0, due - time.monotonic()))
@@ -121,22 +130,26 @@ def one_run(
         time.sleep(SETTLE_SECONDS)
         result = load.stop()
     seconds = time.monotonic() - started
-    after = stack.varnish.counters()
+    after = _settled(stack)
 
     def delta(name: str, start: dict[str, int], end: dict[str, int]) -> int:
         return end.get(f"MAIN.{name}", 0) - start.get(f"MAIN.{name}", 0)
 
     fetched = delta("backend_req", before, after)
+    parts = (quiet_result, result)
+    requests = sum(part["requests"] for part in parts)
     return MixRun(
         urls=urls,
         changes=len(changes),
         seconds=round(seconds, 1),
-        requests=result["requests"],
-        rps=round(result["rps"], 1),
-        p99_ms=round(result["p99_ms"], 2),
-        errors=result["non_2xx_3xx"] + result["socket_errors"],
+        requests=requests,
+        # wrk's rate over the time it ran (not the pauses between the parts)
+        rps=round(requests / sum(p["requests"] / max(p["rps"], 0.001) for p in parts), 1),
+        p99_ms=round(max(part["p99_ms"] for part in parts), 2),
+        errors=sum(part["non_2xx_3xx"] + part["socket_errors"] for part in parts),
         hit_ratio=round(hit_ratio(quiet, before), 4),
         quiet_requests=delta("client_req", quiet, before),
+        quiet_sent=quiet_result["requests"],
         quiet_backend_requests=delta("backend_req", quiet, before),
         changes_hit_ratio=round(hit_ratio(before, after), 4),
         waited=delta("busy_sleep", before, after),
@@ -145,17 +158,18 @@ def one_run(
     )
 
 
-def _flowing(stack: Stack, timeout: float = 30) -> dict[str, int]:
-    """Varnish's counters once wrk's requests flow: on a loaded machine its script may take
-    seconds to start 256 connections, and a quiet part counted from before them counts none."""
-    start = stack.varnish.counters()
+def _settled(stack: Stack, timeout: float = 5) -> dict[str, int]:
+    """Varnish's counters once the last connections' threads have added theirs: two reads a
+    quarter of a second apart that agree on the client requests."""
+    last = stack.varnish.counters()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        time.sleep(0.5)
+        time.sleep(0.25)
         now = stack.varnish.counters()
-        if now.get("MAIN.client_req", 0) - start.get("MAIN.client_req", 0) > CONNECTIONS:
+        if now.get("MAIN.client_req") == last.get("MAIN.client_req"):
             return now
-    return stack.varnish.counters()
+        last = now
+    return last
 
 
 def examples(stack: Stack, count: int = 4) -> list[tuple[str, str]]:
