@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -90,16 +91,21 @@ def endorsement(
     )
 
 
-def on_own_domains(make: Callable[..., Endorsement], stem: str) -> Callable[..., Endorsement]:
+def on_own_domains(
+    make: Callable[..., Endorsement], stem: str, *, contact_at_website: bool = False
+) -> Callable[..., Endorsement]:
     """``make`` (conftest's ``make_endorsement``) with each organization on a registrable domain
     of its own (``<stem>-<n>.org``, where conftest's share example.org, which the evidence flags
-    as a shared domain), proven by the contact's address there, as applying records it."""
+    as a shared domain), proven by the contact's address there, as applying records it. With
+    ``contact_at_website``, a website given without a contact puts the contact's address there
+    too, so it proves that website's domain."""
     counter = iter(range(1, 100_000))
 
     def made(**kwargs: object) -> Endorsement:
-        n = next(counter)
-        kwargs.setdefault("website", f"https://{stem}-{n}.org")
-        kwargs.setdefault("contact_email", f"contact@{stem}-{n}.org")
+        own = f"{stem}-{next(counter)}.org"
+        kwargs.setdefault("website", f"https://{own}")
+        at = urlsplit(str(kwargs["website"])).hostname if contact_at_website else own
+        kwargs.setdefault("contact_email", f"contact@{at}")
         endorsement = make(**kwargs)
         endorsement.domain_verified = email_domain_matches(
             endorsement.contact_email, endorsement.organization.domain

@@ -42,16 +42,16 @@ def mail_context(
     unsubscribe: str = "",
 ) -> dict[str, object]:
     """What the ``update`` templates show: the owner's words in ``language``, and for a real
-    recipient their organization and their unsubscribe link (a test has neither). ``message``
-    passes the link it also puts in the headers: a token carries the second it was signed in,
-    and one mail should not hold two different links that do the same."""
+    recipient their organization and ``unsubscribe``, the link ``message`` also puts in the
+    headers (a test has neither): a token carries the second it was signed in, and one mail
+    should not hold two different links that do the same."""
     return {
         "update_subject": getattr(update, f"subject_{language}") or update.subject_en or "",
         "update_body": getattr(update, f"body_{language}") or update.body_en or "",
         "campaign": update.campaign,
         "campaign_url": links.absolute(_campaign_path(update, language)),
         "organization": endorsement.organization if endorsement else None,
-        "unsubscribe_url": (unsubscribe or unsubscribe_url(endorsement)) if endorsement else "",
+        "unsubscribe_url": unsubscribe if endorsement else "",
         "test": test,
     }
 

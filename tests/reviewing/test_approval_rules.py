@@ -7,8 +7,9 @@ import pytest
 
 from coalition import services
 from coalition.errors import ServiceError
-from coalition.models import Endorsement, EndorsementEvent, OutboundEmail, email_domain_matches
+from coalition.models import Endorsement, EndorsementEvent, OutboundEmail
 from coalition.reviewing import approval
+from tests.factories import on_own_domains
 
 Status = Endorsement.Status
 
@@ -17,21 +18,7 @@ Status = Endorsement.Status
 def make_endorsement(make_endorsement):
     """conftest's, with a domain of its own for each organization and the contact's address at
     it counted as the proof it is when applying (there they share example.org, unproven)."""
-    counter = iter(range(1, 100_000))
-
-    def make(**kwargs) -> Endorsement:
-        n = next(counter)
-        kwargs.setdefault("website", f"https://rules-org-{n}.org")
-        domain = kwargs["website"].split("//", 1)[1].strip("/")
-        kwargs.setdefault("contact_email", f"contact@{domain}")
-        endorsement = make_endorsement(**kwargs)
-        endorsement.domain_verified = email_domain_matches(
-            endorsement.contact_email, endorsement.organization.domain
-        )
-        endorsement.save(update_fields=["domain_verified"])
-        return endorsement
-
-    return make
+    return on_own_domains(make_endorsement, "rules-org", contact_at_website=True)
 
 
 @pytest.fixture
